@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from assessments.models import Answer, Assessment, Project
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    extra = 0
+    readonly_fields = ["updated_at"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "is_example", "updated_at"]
+    list_filter = ["is_example"]
+    search_fields = ["name", "description", "owner__username"]
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    list_display = ["project", "rubric_version", "created_at", "answers_changed_at"]
+    list_select_related = ["project"]
+    inlines = [AnswerInline]
+
+
+@admin.register(Answer)
+class AnswerAdmin(admin.ModelAdmin):
+    list_display = ["assessment", "question_id", "value", "updated_at"]
+    search_fields = ["question_id"]

@@ -1,0 +1,53 @@
+"""The spec's worked scenarios as read-only example projects (owned by no user)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from assessments.models import Answer, Assessment, Project
+from assessments.rubric import CURRENT_VERSION
+
+SCENARIOS_FILE = Path(__file__).resolve().parent / "data" / "scenarios.json"
+
+
+def load_scenarios(path: Path = SCENARIOS_FILE) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)["scenarios"]
+
+
+@transaction.atomic
+def load_examples(path: Path = SCENARIOS_FILE) -> tuple[int, int]:
+    """Create or refresh one example project per scenario. Returns (created, updated)."""
+    created = updated = 0
+    for scenario in load_scenarios(path):
+        project, is_new = Project.objects.update_or_create(
+            example_key=scenario["id"],
+            defaults={
+                "name": scenario["title"],
+                "description": f"Worked example “{scenario['id']}” from the decision framework.",
+                "is_example": True,
+                "owner": None,
+            },
+        )
+        assessment = project.current_assessment()
+        answers = scenario["answers"]
+        if assessment is not None and (
+            assessment.rubric_version == CURRENT_VERSION and assessment.answers_dict() == answers
+        ):
+            continue
+        if assessment is None:
+            assessment = Assessment.objects.create(project=project)
+        else:
+            assessment.answers.all().delete()
+            assessment.rubric_version = CURRENT_VERSION
+            assessment.save(update_fields=["rubric_version", "updated_at"])
+        Answer.objects.bulk_create(
+            Answer(assessment=assessment, question_id=q, value=v) for q, v in answers.items()
+        )
+        created += is_new
+        updated += not is_new
+    return created, updated

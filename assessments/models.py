@@ -1,0 +1,96 @@
+"""Projects, their assessments, and one row per answered question.
+
+One row per (assessment, question) means saving one question can never overwrite another,
+whatever else is being saved at the same time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from assessments.rubric import CURRENT_VERSION
+
+
+class ProjectQuerySet(models.QuerySet):
+    def owned_by(self, user) -> ProjectQuerySet:
+        return self.filter(owner=user, is_example=False)
+
+    def examples(self) -> ProjectQuerySet:
+        return self.filter(is_example=True)
+
+
+class Project(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="projects",
+        null=True,
+        blank=True,
+        help_text="Empty only for the read-only worked examples.",
+    )
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, max_length=4000)
+    is_example = models.BooleanField(default=False)
+    example_key = models.SlugField(max_length=80, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_example=True) | Q(owner__isnull=False),
+                name="project_has_owner_unless_example",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("project_detail", args=[self.pk])
+
+    def current_assessment(self) -> Assessment | None:
+        return self.assessments.order_by("-created_at", "-id").first()
+
+
+class Assessment(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assessments")
+    rubric_version = models.CharField(max_length=20, default=CURRENT_VERSION)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    answers_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.project.name} ({self.created_at:%Y-%m-%d})"
+
+    def answers_dict(self) -> dict[str, Any]:
+        return {answer.question_id: answer.value for answer in self.answers.all()}
+
+
+class Answer(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
+    question_id = models.CharField(max_length=64)
+    value = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "question_id"], name="one_answer_per_question"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id} = {self.value!r}"

@@ -1,0 +1,25 @@
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assessments.rubric import load_rubric
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def load_test_scenarios() -> list[dict[str, Any]]:
+    with open(DATA_DIR / "scenarios.json", encoding="utf-8") as handle:
+        return json.load(handle)["scenarios"]
+
+
+@pytest.fixture
+def rubric():
+    return load_rubric()
+
+
+@pytest.fixture
+def complete_answers() -> dict[str, Any]:
+    """A valid, complete answer set (the support-bot scenario: hybrid, ready)."""
+    return dict(next(s for s in load_test_scenarios() if s["id"] == "support-bot")["answers"])

@@ -1,0 +1,115 @@
+"""Projects, assessments and answers: saving never loses or overwrites another answer."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import IntegrityError
+
+from assessments.examples import load_examples
+from assessments.models import Answer, Assessment, Project
+from assessments.services import evaluate_assessment, save_answer, save_answers, start_assessment
+from assessments.validation import InvalidAnswers
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def project():
+    owner = User.objects.create_user("lead", password="pw-not-used-123")
+    return Project.objects.create(owner=owner, name="Support bot")
+
+
+def test_saving_one_question_leaves_the_others_alone(project):
+    assessment = start_assessment(project)
+    save_answer(assessment, "latency", "batch")
+    save_answer(assessment, "budget", "limited")
+    save_answer(assessment, "latency", "realtime")
+
+    assert assessment.answers_dict() == {"latency": "realtime", "budget": "limited"}
+    assert assessment.answers.count() == 2
+    assessment.refresh_from_db()
+    assert assessment.answers_changed_at is not None
+
+
+def test_invalid_answer_changes_nothing(project):
+    assessment = start_assessment(project)
+    save_answer(assessment, "latency", "batch")
+    with pytest.raises(InvalidAnswers):
+        save_answer(assessment, "latency", "slow")
+    with pytest.raises(InvalidAnswers):
+        save_answer(assessment, "no_such_question", "x")
+    with pytest.raises(InvalidAnswers):
+        save_answers(assessment, {"budget": "limited", "latency": "slow"})
+    assert assessment.answers_dict() == {"latency": "batch"}
+
+
+def test_clearing_an_optional_answer_removes_its_row(project):
+    assessment = start_assessment(project)
+    save_answer(assessment, "monthly_queries", 5000)
+    save_answer(assessment, "monthly_queries", None)
+    assert assessment.answers_dict() == {}
+
+
+def test_one_row_per_question_is_enforced_by_the_database(project):
+    assessment = start_assessment(project)
+    Answer.objects.create(assessment=assessment, question_id="latency", value="batch")
+    with pytest.raises(IntegrityError):
+        Answer.objects.create(assessment=assessment, question_id="latency", value="realtime")
+
+
+def test_a_complete_assessment_is_scored_with_its_own_rubric(project, complete_answers):
+    assessment = start_assessment(project)
+    save_answers(assessment, complete_answers)
+    evaluation = evaluate_assessment(assessment)
+    assert evaluation.missing == []
+    assert evaluation.result.verdict == "hybrid"
+    assert evaluation.result.rubric_version == assessment.rubric_version == "v1"
+
+
+def test_an_unfinished_assessment_reports_what_is_missing(project):
+    assessment = start_assessment(project)
+    save_answer(assessment, "latency", "batch")
+    evaluation = evaluate_assessment(assessment)
+    assert evaluation.result is None
+    assert "latency" not in evaluation.missing
+    assert evaluation.answered_required == 1
+
+
+def test_a_new_assessment_copies_the_current_answers(project, complete_answers):
+    first = start_assessment(project)
+    save_answers(first, complete_answers)
+    second = start_assessment(project)
+
+    assert project.current_assessment() == second
+    assert second.answers_dict() == first.answers_dict()
+    save_answer(second, "latency", "batch")
+    assert first.answers_dict()["latency"] == "interactive"
+
+
+def test_newest_assessment_is_current(project):
+    first = start_assessment(project)
+    second = start_assessment(project)
+    assert project.current_assessment() == second != first
+    assert list(project.assessments.all()) == [second, first]
+
+
+def test_a_project_needs_an_owner_unless_it_is_an_example():
+    with pytest.raises(IntegrityError):
+        Project.objects.create(name="Orphan")
+
+
+def test_examples_load_once_owned_by_no_one_and_score_as_the_spec_says():
+    assert load_examples() == (10, 0)
+    assert load_examples() == (0, 0)
+    examples = Project.objects.examples()
+    assert examples.count() == 10
+    assert Assessment.objects.count() == 10
+    assert not examples.filter(owner__isnull=False).exists()
+    policy = examples.get(example_key="policy-assistant")
+    assert evaluate_assessment(policy.current_assessment()).result.verdict == "rag"
+
+
+def test_owned_by_never_returns_examples_or_other_peoples_projects(project):
+    load_examples()
+    other = User.objects.create_user("other", password="pw-not-used-123")
+    assert list(Project.objects.owned_by(project.owner)) == [project]
+    assert list(Project.objects.owned_by(other)) == []

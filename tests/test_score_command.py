@@ -1,0 +1,105 @@
+"""`python manage.py score FILE|-`: JSON on stdout, or one line per problem and exit 2."""
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests.conftest import load_test_scenarios
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_score(*args, stdin=""):
+    return subprocess.run(
+        [sys.executable, "manage.py", "score", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("scenario", load_test_scenarios(), ids=lambda s: s["id"])
+def test_score_answers_every_scenario_with_the_full_result(scenario, tmp_path):
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps({"answers": scenario["answers"]}))
+    out = io.StringIO()
+
+    call_command("score", str(path), stdout=out)
+
+    result = json.loads(out.getvalue())
+    assert result["verdict"] == scenario["expect"]["verdict"]
+    assert result["readiness"] == scenario["expect"]["readiness"]
+    expected_keys = {
+        "verdict", "confidence", "readiness", "blockers", "scores", "signals", "rationale",
+        "flips", "warnings", "next_steps", "rubric_version",
+    }  # fmt: skip
+    assert expected_keys <= set(result)
+    assert len(result["signals"]) == 8
+    assert all({"id", "raised", "leans"} <= set(s) for s in result["signals"])
+    assert all({"code", "message"} <= set(w) for w in result["warnings"])
+
+
+def test_score_reads_standard_input():
+    scenario = load_test_scenarios()[0]
+    completed = run_score("-", stdin=json.dumps({"answers": scenario["answers"]}))
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["verdict"] == scenario["expect"]["verdict"]
+
+
+def test_text_format_is_a_readable_summary():
+    scenario = load_test_scenarios()[0]
+    completed = run_score("-", "--format", "text", stdin=json.dumps(scenario))
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("Verdict:    RAG")
+    for heading in ("Why:", "What would change the verdict:", "Warnings:", "Next steps:"):
+        assert heading in completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("stdin", "expected_lines"),
+    [
+        ("{not json", ["-: malformed JSON"]),
+        ("[1, 2]", ['input: expected an object of the form {"answers": {...}}']),
+        ('{"answers": 5}', ["answers: must be an object"]),
+    ],
+)
+def test_malformed_input_exits_2_with_one_line_per_problem(stdin, expected_lines):
+    completed = run_score("-", stdin=stdin)
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == len(expected_lines)
+    for line, expected in zip(lines, expected_lines, strict=True):
+        assert line.startswith(expected)
+    assert "Traceback" not in completed.stderr
+
+
+def test_every_problem_gets_its_own_line_naming_the_question():
+    answers = dict(load_test_scenarios()[0]["answers"])
+    answers.update(latency="slow", knowledge_needs=["none", "documents"], colour="red")
+    del answers["budget"]
+    completed = run_score("-", stdin=json.dumps({"answers": answers}))
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    lines = sorted(completed.stderr.strip().splitlines())
+    assert [line.split(":")[0] for line in lines] == [
+        "budget",
+        "colour",
+        "knowledge_needs",
+        "latency",
+    ]
+    assert "Traceback" not in completed.stderr
+
+
+def test_missing_file_is_a_clean_error(tmp_path):
+    completed = run_score(str(tmp_path / "nope.json"))
+    assert completed.returncode == 2
+    assert "cannot read" in completed.stderr
+    assert "Traceback" not in completed.stderr
