@@ -10,6 +10,7 @@ from django.db import transaction
 
 from assessments.models import Answer, Assessment, Project
 from assessments.rubric import CURRENT_VERSION
+from assessments.services import evaluate_assessment, with_current_assessment
 
 SCENARIOS_FILE = Path(__file__).resolve().parent / "data" / "scenarios.json"
 
@@ -51,3 +52,13 @@ def load_examples(path: Path = SCENARIOS_FILE) -> tuple[int, int]:
         created += is_new
         updated += not is_new
     return created, updated
+
+
+def example_gallery() -> list[dict[str, Any]]:
+    gallery = []
+    for project, assessment in with_current_assessment(Project.objects.examples().order_by("id")):
+        if assessment is None:
+            continue
+        evaluation = evaluate_assessment(assessment, include_flips=False)
+        gallery.append({"project": project, "result": evaluation.result})
+    return gallery

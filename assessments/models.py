@@ -75,7 +75,12 @@ class Assessment(models.Model):
         return f"{self.project.name} ({self.created_at:%Y-%m-%d})"
 
     def answers_dict(self) -> dict[str, Any]:
+        """Uses the prefetched answers when there are any."""
         return {answer.question_id: answer.value for answer in self.answers.all()}
+
+    def answers_dict_fresh(self) -> dict[str, Any]:
+        """Straight from the database, ignoring any prefetched (possibly stale) answers."""
+        return dict(Answer.objects.filter(assessment=self).values_list("question_id", "value"))
 
 
 class Answer(models.Model):

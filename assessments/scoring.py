@@ -288,8 +288,11 @@ def find_flips(answers: Mapping[str, Any], verdict: str, rubric: Rubric) -> list
     return flips
 
 
-def score(answers: Mapping[str, Any], rubric: Rubric) -> Result:
-    """Score clean, complete answers (see validation.clean_answers) under `rubric`."""
+def score(answers: Mapping[str, Any], rubric: Rubric, *, include_flips: bool = True) -> Result:
+    """Score clean answers (see validation.clean_answers) under `rubric`.
+
+    Missing answers simply trigger no weight, which is what a provisional verdict needs.
+    """
     facts = derive_facts(answers)
     raw, weight_points = _weigh(answers, rubric, facts)
     ruled_out, unfit, rule_points = _apply_rules(answers, rubric, facts)
@@ -306,7 +309,7 @@ def score(answers: Mapping[str, Any], rubric: Rubric) -> Result:
         runner_up=runner_up,
         signals=_signals(answers, facts, rubric),
         rationale=weight_points + rule_points,
-        flips=find_flips(answers, verdict, rubric),
+        flips=find_flips(answers, verdict, rubric) if include_flips else [],
         warnings=[
             {
                 "code": code,

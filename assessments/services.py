@@ -6,12 +6,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from assessments.models import Answer, Assessment, Project
 from assessments.rubric import Rubric, load_rubric
 from assessments.scoring import Result, score
-from assessments.validation import InvalidAnswers, Problem, check_answer, validate_answers
+from assessments.validation import (
+    InvalidAnswers,
+    Problem,
+    check_answer,
+    combination_problems,
+    validate_answers,
+)
 
 
 @dataclass(frozen=True)
@@ -22,22 +29,50 @@ class Evaluation:
     answers: dict[str, Any]
     missing: list[str]  # required questions not answered yet
     problems: list[Problem]  # e.g. "nothing to solve yet"
-    result: Result | None  # only when complete and valid
+    result: Result | None  # complete and valid: the real verdict
+    provisional: Result | None = None  # incomplete, but the needs are known: a first lean
 
     @property
     def answered_required(self) -> int:
         return len(self.rubric.required_ids) - len(self.missing)
 
+    @property
+    def required_total(self) -> int:
+        return len(self.rubric.required_ids)
 
-def evaluate(answers: dict[str, Any], rubric: Rubric) -> Evaluation:
+    @property
+    def current(self) -> Result | None:
+        return self.result or self.provisional
+
+
+# The needs decide the verdict's direction, so a provisional verdict waits for both.
+PROVISIONAL_NEEDS = ("knowledge_needs", "behavior_needs")
+# Until answered, assume the common case: the system can reach a knowledge store.
+PROVISIONAL_DEFAULTS = {"retrieval_possible": "yes"}
+
+
+def evaluate(answers: dict[str, Any], rubric: Rubric, *, include_flips: bool = True) -> Evaluation:
     clean, problems = validate_answers(answers, rubric, require_complete=False)
     missing = [q for q in rubric.required_ids if q not in clean]
-    result = score(clean, rubric) if not problems and not missing else None
-    return Evaluation(rubric, clean, missing, problems, result)
+    if problems:
+        return Evaluation(rubric, clean, missing, problems, None)
+    if not missing:
+        return Evaluation(
+            rubric, clean, missing, problems, score(clean, rubric, include_flips=include_flips)
+        )
+    provisional = None
+    if all(q in clean for q in PROVISIONAL_NEEDS):
+        provisional = score({**PROVISIONAL_DEFAULTS, **clean}, rubric, include_flips=False)
+    return Evaluation(rubric, clean, missing, problems, None, provisional)
 
 
-def evaluate_assessment(assessment: Assessment) -> Evaluation:
-    return evaluate(assessment.answers_dict(), load_rubric(assessment.rubric_version))
+def evaluate_assessment(assessment: Assessment, *, include_flips: bool = True) -> Evaluation:
+    """Uses assessment.answers.all(), so a prefetch of `answers` avoids a query."""
+    return evaluate(
+        assessment.answers_dict(),
+        load_rubric(assessment.rubric_version),
+        include_flips=include_flips,
+    )
 
 
 def _touch(assessment: Assessment) -> None:
@@ -47,32 +82,54 @@ def _touch(assessment: Assessment) -> None:
     assessment.answers_changed_at = assessment.updated_at = now
 
 
-def save_answer(assessment: Assessment, question_id: str, value: Any) -> None:
-    """Save (or clear, with None) one answer; other questions are never touched."""
+def save_answer(assessment: Assessment, question_id: str, value: Any) -> Any:
+    """Save (or clear, with None) one answer and return the stored value.
+
+    Other questions are never written, so two people (or tabs) saving different questions
+    at the same time both keep their answers.
+    """
     rubric = load_rubric(assessment.rubric_version)
     question = rubric.questions.get(question_id)
     if question is None:
         raise InvalidAnswers([Problem(question_id, "unknown question id")])
+    clean = None
+    if value is not None:
+        clean, message = check_answer(question, value)
+        if message:
+            raise InvalidAnswers([Problem(question_id, message)])
     with transaction.atomic():
-        if value is None:
+        others = Answer.objects.filter(assessment=assessment).exclude(question_id=question_id)
+        current = dict(others.values_list("question_id", "value"))
+        problems = combination_problems({**current, question_id: clean})
+        if problems:
+            raise InvalidAnswers(problems)
+        if clean is None:
             Answer.objects.filter(assessment=assessment, question_id=question_id).delete()
         else:
-            clean, message = check_answer(question, value)
-            if message:
-                raise InvalidAnswers([Problem(question_id, message)])
             Answer.objects.update_or_create(
                 assessment=assessment, question_id=question_id, defaults={"value": clean}
             )
         _touch(assessment)
+    return clean
 
 
 def save_answers(assessment: Assessment, answers: dict[str, Any]) -> None:
-    """Save several answers at once: all valid, or nothing is written."""
+    """Save several answers at once (None clears one): all valid, or nothing is written."""
     rubric = load_rubric(assessment.rubric_version)
-    clean, problems = validate_answers(answers, rubric, require_complete=False)
+    cleared = [q for q, v in answers.items() if v is None]
+    clean, problems = validate_answers(
+        {q: v for q, v in answers.items() if v is not None}, rubric, require_complete=False
+    )
+    problems += [Problem(q, "is required and cannot be cleared") for q in cleared
+                 if q not in rubric.questions or rubric.questions[q].required]  # fmt: skip
     if problems:
         raise InvalidAnswers(problems)
     with transaction.atomic():
+        current = dict(assessment.answers.values_list("question_id", "value"))
+        merged = {q: v for q, v in {**current, **clean}.items() if q not in cleared}
+        if combination_problems(merged):
+            raise InvalidAnswers(combination_problems(merged))
+        Answer.objects.filter(assessment=assessment, question_id__in=cleared).delete()
         for question_id, value in clean.items():
             Answer.objects.update_or_create(
                 assessment=assessment, question_id=question_id, defaults={"value": value}
@@ -99,3 +156,19 @@ def start_assessment(project: Project, *, copy_current: bool = True) -> Assessme
         if carried:
             _touch(assessment)
     return assessment
+
+
+def with_current_assessment(
+    projects: QuerySet[Project],
+) -> list[tuple[Project, Assessment | None]]:
+    """Pair each project of a queryset with its newest assessment, answers prefetched.
+
+    Three queries whatever the number of projects (projects, assessments, answers).
+    """
+    projects = projects.prefetch_related(
+        Prefetch(
+            "assessments",
+            queryset=Assessment.objects.order_by("-created_at", "-id").prefetch_related("answers"),
+        )
+    )
+    return [(p, next(iter(p.assessments.all()), None)) for p in projects]

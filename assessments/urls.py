@@ -1,7 +1,42 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from assessments import views
+from assessments.views import pages, projects, questionnaire, reports
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", pages.home, name="home"),
+    path("examples/<slug:key>/", pages.example_report, name="example_report"),
+    # Accounts
+    path("accounts/signup/", pages.signup, name="signup"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    # Projects
+    path("projects/", projects.project_list, name="project_list"),
+    path("projects/new/", projects.project_create, name="project_create"),
+    path("projects/<int:pk>/", projects.project_detail, name="project_detail"),
+    path("projects/<int:pk>/edit/", projects.project_edit, name="project_edit"),
+    path("projects/<int:pk>/delete/", projects.project_delete, name="project_delete"),
+    path(
+        "projects/<int:pk>/assessments/new/",
+        projects.assessment_create,
+        name="assessment_create",
+    ),
+    # Assessments
+    path("assessments/<int:pk>/", questionnaire.questionnaire, name="questionnaire"),
+    path(
+        "assessments/<int:pk>/questions/<slug:question_id>/",
+        questionnaire.save_question,
+        name="save_question",
+    ),
+    path("assessments/<int:pk>/report/", reports.report, name="report"),
 ]

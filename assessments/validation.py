@@ -101,11 +101,15 @@ def validate_answers(
             for question_id in rubric.required_ids
             if question_id not in clean and question_id not in raw
         ]
-    if clean.get("knowledge_needs") == [NONE_CHOICE] and clean.get("behavior_needs") == [
-        NONE_CHOICE
-    ]:
-        problems.append(Problem("knowledge_needs", NOTHING_TO_SOLVE))
-    return clean, problems
+    return clean, problems + combination_problems(clean)
+
+
+def combination_problems(answers: Mapping[str, Any]) -> list[Problem]:
+    """Problems no single answer has on its own."""
+    needs = (answers.get("knowledge_needs"), answers.get("behavior_needs"))
+    if needs == ([NONE_CHOICE], [NONE_CHOICE]):
+        return [Problem("knowledge_needs", NOTHING_TO_SOLVE)]
+    return []
 
 
 def clean_answers(raw: Any, rubric: Rubric) -> dict[str, Any]:
@@ -134,3 +138,36 @@ def parse_form_value(question: Question, values: list[str]) -> tuple[Any, str | 
             return None, "enter a whole number of queries, e.g. 50000"
         return check_answer(question, int(text))
     return check_answer(question, values[0])
+
+
+def parse_questionnaire(
+    rubric: Rubric, data: Mapping[str, list[str]], current: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """A whole submitted questionnaire -> (changes, submitted values, errors by question).
+
+    `changes` maps question ids to their new value, or None to clear an optional answer.
+    A required answer cannot be cleared: leaving it empty after answering it is an error,
+    so an accidental empty submission never loses an answer.
+    """
+    changes: dict[str, Any] = {}
+    submitted: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for question in rubric.questions.values():
+        raw_values = list(data.get(question.id, []))
+        value, message = parse_form_value(question, raw_values)
+        if raw_values:
+            submitted[question.id] = value if message is None else raw_values
+        if message:
+            errors[question.id] = message
+        elif value is not None:
+            if current.get(question.id) != value:
+                changes[question.id] = value
+        elif question.id in current:
+            if question.required:
+                errors[question.id] = "was answered before: choose an answer (it cannot be cleared)"
+            else:
+                changes[question.id] = None
+    if not errors:
+        merged = {k: v for k, v in {**current, **changes}.items() if v is not None}
+        errors.update({p.question: p.message for p in combination_problems(merged)})
+    return changes, submitted, errors

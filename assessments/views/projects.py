@@ -1,0 +1,99 @@
+"""Projects: list, create, edit, delete, and the project page with its assessment history."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from assessments.access import get_owned_project, owned_projects
+from assessments.forms import ProjectForm
+from assessments.services import (
+    evaluate_assessment,
+    start_assessment,
+    with_current_assessment,
+)
+
+
+def _summaries(pairs):
+    return [
+        {
+            "project": project,
+            "assessment": assessment,
+            "evaluation": evaluate_assessment(assessment, include_flips=False)
+            if assessment
+            else None,
+        }
+        for project, assessment in pairs
+    ]
+
+
+@login_required
+def project_list(request: HttpRequest) -> HttpResponse:
+    projects = _summaries(with_current_assessment(owned_projects(request.user)))
+    return render(request, "assessments/project_list.html", {"projects": projects})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_create(request: HttpRequest) -> HttpResponse:
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        project = form.save(commit=False)
+        project.owner = request.user
+        project.save()
+        assessment = start_assessment(project)
+        messages.success(request, f"Project “{project.name}” created. Answer the questions below.")
+        return redirect("questionnaire", pk=assessment.pk)
+    return render(request, "assessments/project_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_owned_project(request.user, pk)
+    assessments = project.assessments.order_by("-created_at", "-id").prefetch_related("answers")
+    history = [
+        {"assessment": a, "evaluation": evaluate_assessment(a, include_flips=False)}
+        for a in assessments
+    ]
+    return render(
+        request,
+        "assessments/project_detail.html",
+        {"project": project, "current": history[0] if history else None, "history": history[1:]},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_owned_project(request.user, pk)
+    form = ProjectForm(request.POST or None, instance=project)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Project saved.")
+        return redirect(project)
+    return render(request, "assessments/project_form.html", {"form": form, "project": project})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_owned_project(request.user, pk)
+    if request.method == "POST":
+        name = project.name
+        project.delete()
+        messages.success(request, f"Project “{name}” deleted.")
+        return redirect("project_list")
+    return render(request, "assessments/project_confirm_delete.html", {"project": project})
+
+
+@login_required
+@require_POST
+def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_owned_project(request.user, pk)
+    assessment = start_assessment(project)
+    messages.success(
+        request,
+        "New assessment started with your current answers. Change what is different now.",
+    )
+    return redirect("questionnaire", pk=assessment.pk)

@@ -1,0 +1,115 @@
+"""The questionnaire: autosave one question at a time (HTMX), or submit it whole (no JS)."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from assessments.access import get_owned_assessment
+from assessments.models import Assessment
+from assessments.presenters import question_sections, top_reasons, verdict_view
+from assessments.rubric import load_rubric
+from assessments.services import Evaluation, evaluate, save_answer, save_answers
+from assessments.validation import InvalidAnswers, parse_form_value, parse_questionnaire
+
+TEMPLATE = "assessments/questionnaire.html"
+UNPROCESSABLE = 422
+
+
+def panel_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, Any]:
+    current = evaluation.current
+    return {
+        "assessment": assessment,
+        "evaluation": evaluation,
+        "verdict": verdict_view(current) if current else None,
+        "top_reasons": top_reasons(current, evaluation.rubric) if current else [],
+        "is_provisional": evaluation.result is None and current is not None,
+        "left": len(evaluation.missing),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = get_owned_assessment(request.user, pk)
+    rubric = load_rubric(assessment.rubric_version)
+    answers = assessment.answers_dict()
+    errors: dict[str, str] = {}
+    submitted: dict[str, Any] = {}
+    if request.method == "POST":
+        changes, submitted, errors = parse_questionnaire(
+            rubric, dict(request.POST.lists()), answers
+        )
+        if not errors:
+            try:
+                save_answers(assessment, changes)
+            except InvalidAnswers as invalid:
+                errors = {p.question: p.message for p in invalid.problems}
+        if not errors:
+            return _after_full_save(request, assessment)
+    evaluation = evaluate(answers, rubric, include_flips=False)
+    context = panel_context(assessment, evaluation) | {
+        "project": assessment.project,
+        "sections": question_sections(rubric, answers, errors, submitted),
+        "errors": errors,
+    }
+    return render(request, TEMPLATE, context, status=UNPROCESSABLE if errors else 200)
+
+
+def _after_full_save(request: HttpRequest, assessment: Assessment) -> HttpResponse:
+    evaluation = evaluate(assessment.answers_dict_fresh(), load_rubric(assessment.rubric_version))
+    if evaluation.result is not None:
+        messages.success(request, "Answers saved. Here is your report.")
+        return redirect("report", pk=assessment.pk)
+    left = len(evaluation.missing)
+    messages.success(
+        request, f"Answers saved. {left} required question{'s' if left != 1 else ''} left."
+    )
+    return redirect("questionnaire", pk=assessment.pk)
+
+
+@login_required
+@require_POST
+def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpResponse:
+    """Autosave of one question. Only this question's row is written."""
+    assessment = get_owned_assessment(request.user, pk)
+    rubric = load_rubric(assessment.rubric_version)
+    question = rubric.questions.get(question_id)
+    if question is None:
+        raise Http404("No such question")
+    answers = assessment.answers_dict()
+    raw_values = request.POST.getlist(question_id)
+    value, error = parse_form_value(question, raw_values)
+    if error is None and value is None and question.required:
+        error = "choose an answer" + (" (it cannot be cleared)" if question_id in answers else "")
+    if error is None:
+        try:
+            value = save_answer(assessment, question_id, value)
+        except InvalidAnswers as invalid:
+            error = invalid.problems[0].message
+    if error is None:
+        if value is None:
+            answers.pop(question_id, None)
+        else:
+            answers[question_id] = value
+    if not request.htmx:
+        if error:
+            messages.error(request, f"{question.text} Not saved: {error}")
+        return redirect(reverse("questionnaire", args=[pk]) + f"#q-{question_id}")
+    view = question_sections(rubric, answers, {question_id: error} if error else None)
+    question_view = next(q for s in view for q in s["questions"] if q["id"] == question_id)
+    evaluation = evaluate(answers, rubric, include_flips=False)
+    context = panel_context(assessment, evaluation) | {
+        "question": question_view,
+        "saved": error is None,
+        "oob": True,
+    }
+    html = render_to_string(f"{TEMPLATE}#save_status", context, request) + render_to_string(
+        f"{TEMPLATE}#verdict_panel", context, request
+    )
+    return HttpResponse(html, status=UNPROCESSABLE if error else 200)

@@ -1,0 +1,36 @@
+"""The report: the verdict, why, the decision matrix, the chart, flips, warnings, next steps."""
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from assessments.access import get_owned_assessment
+from assessments.models import Assessment
+from assessments.presenters import report_view
+from assessments.services import evaluate_assessment
+
+
+def report_context(assessment: Assessment, mode: str) -> dict[str, Any]:
+    """mode: "owner" (with controls), "example" or "shared" (read-only, no owner identity)."""
+    evaluation = evaluate_assessment(assessment)
+    context: dict[str, Any] = {
+        "assessment": assessment,
+        "project": assessment.project,
+        "evaluation": evaluation,
+        "mode": mode,
+        "is_owner": mode == "owner",
+    }
+    if evaluation.result is not None:
+        context["report"] = report_view(evaluation.result, evaluation.rubric, evaluation.answers)
+    return context
+
+
+def render_report(request: HttpRequest, assessment: Assessment, mode: str) -> HttpResponse:
+    return render(request, "assessments/report.html", report_context(assessment, mode))
+
+
+@login_required
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_report(request, get_owned_assessment(request.user, pk), mode="owner")

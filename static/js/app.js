@@ -1,0 +1,48 @@
+// Progressive enhancement for the questionnaire; every form works without this file.
+(function () {
+  "use strict";
+
+  // "None" is exclusive in multi-choice questions: picking it clears the others and vice versa,
+  // so the autosave never sends a combination the server must reject.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("fieldset.question input[type=checkbox]") || !input.checked) {
+      return;
+    }
+    var fieldset = input.closest("fieldset");
+    var exclusive = input.hasAttribute("data-exclusive");
+    fieldset.querySelectorAll("input[type=checkbox]").forEach(function (other) {
+      if (other !== input && (exclusive || other.hasAttribute("data-exclusive"))) {
+        other.checked = false;
+      }
+    });
+  }, true);
+
+  function statusFor(element) {
+    var fieldset = element && element.closest ? element.closest("fieldset.question") : null;
+    return fieldset ? fieldset.querySelector(".save-status") : null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var status = statusFor(event.detail.elt);
+    if (status) {
+      status.className = "save-status is-saving";
+      status.textContent = "Saving…";
+    }
+  });
+
+  function showFailure(event, text) {
+    var status = statusFor(event.detail.elt);
+    if (status) {
+      status.className = "save-status is-error";
+      status.textContent = "✕ " + text;
+    }
+  }
+
+  document.addEventListener("htmx:sendError", function (event) {
+    showFailure(event, "Not saved: the server could not be reached. Your choice is still selected; change it again or use “Save all answers” when you are back online.");
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    showFailure(event, "Not saved: the server had a problem (" + event.detail.xhr.status + "). Your choice is still selected; try again or use “Save all answers”.");
+  });
+})();
