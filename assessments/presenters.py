@@ -155,12 +155,27 @@ def answers_view(rubric: Rubric, answers: Mapping[str, Any]) -> list[dict[str, A
     ]
 
 
+def headline(result: Result) -> str:
+    """One sentence: the verdict and how it compares with the next best approach."""
+    rival = _rival(result)
+    text = (
+        f"{VERDICT_LABELS[result.verdict]} is the best-scoring approach that no decision rule "
+        f"rules out, with {result.scores[result.verdict]} of 100"
+    )
+    if rival:
+        text += f"; the next best, {VERDICT_LABELS[rival]}, has {result.scores[rival]}"
+    return text + "."
+
+
 def report_view(result: Result, rubric: Rubric, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Everything the report shows, in the order it shows it."""
     labels = {a: rubric.approach_label(a) for a in APPROACHES}
     return {
+        "headline": headline(result),
         "verdict": verdict_view(result),
         "rationale": [reason_view(p, rubric) for p in result.rationale],
+        "decisive": [reason_view(p, rubric) for p in result.rationale if p.kind == "rule"],
+        "weighed": [reason_view(p, rubric) for p in result.rationale if p.kind == "weight"],
         "top_reasons": top_reasons(result, rubric),
         "signals": [
             dict(signal, leans_label=VERDICT_LABELS[signal["leans"]]) for signal in result.signals

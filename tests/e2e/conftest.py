@@ -1,0 +1,88 @@
+"""Fixtures for the browser tests: headless Debian Chromium driven by Playwright (sync API).
+
+Run them with `.venv/bin/pytest tests/e2e`. They need /usr/bin/chromium; without it they are
+skipped locally and fail in CI (CI=true), so a missing browser never silently passes there.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an asyncio event loop in the test thread; Django would otherwise
+# refuse the ORM calls made by fixtures and tests ("You cannot call this from an async context").
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+# E2E_CHROMIUM points at another Chromium build (e.g. on a laptop); the default is Debian's.
+CHROMIUM = Path(os.environ.get("E2E_CHROMIUM") or "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 10_000
+DESKTOP = {"width": 1280, "height": 800}
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: browser test in real Chromium (Playwright)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in item.path.resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
+        message = "Chromium not found: install it with `apt-get install -y chromium` (as root)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+@pytest.fixture
+def js_errors(page) -> list[str]:
+    """Uncaught JavaScript exceptions on `page`; tests that run scripts assert it stays empty."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    path = Path(os.environ.get("ARTIFACTS_DIR") or REPO_ROOT / "artifacts" / "screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
