@@ -121,6 +121,29 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# File-based caches are shared by every worker process on one host, with no extra service.
+CACHE_DIR = Path(os.environ.get("CACHE_DIR", BASE_DIR / ".cache"))
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(CACHE_DIR / "default"),
+    },
+    # Rendered PDF memos, keyed by a hash of everything they show.
+    "memos": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(CACHE_DIR / "memos"),
+        "TIMEOUT": int(os.environ.get("MEMO_CACHE_SECONDS", str(30 * 24 * 3600))),
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
+}
+
+# Share links: a client that tries this many unknown tokens within the window is refused
+# (HTTP 429) until the window has passed.
+SHARE_BAD_TOKEN_LIMIT = int(os.environ.get("SHARE_BAD_TOKEN_LIMIT", "10"))
+SHARE_BAD_TOKEN_WINDOW = int(os.environ.get("SHARE_BAD_TOKEN_WINDOW", "600"))
+# Set when behind a proxy that appends the client address to X-Forwarded-For.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+
 # Behind a TLS-terminating proxy: trust its header and harden cookies when asked to.
 if env_bool("SECURE_PROXY_SSL", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -136,4 +159,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every layout step at INFO; only its warnings are worth reading.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from assessments.models import Answer, Assessment, Project
+from assessments.models import Answer, Assessment, Project, ShareLink
 
 
 class AnswerInline(admin.TabularInline):
@@ -27,3 +27,9 @@ class AssessmentAdmin(admin.ModelAdmin):
 class AnswerAdmin(admin.ModelAdmin):
     list_display = ["assessment", "question_id", "value", "updated_at"]
     search_fields = ["question_id"]
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = ["assessment", "label", "created_at", "expires_at", "revoked_at", "view_count"]
+    readonly_fields = ["token_hash", "view_count", "last_viewed_at"]

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
 from assessments.models import Project
+from assessments.sharing import EXPIRY_CHOICES
 
 
 class SignupForm(UserCreationForm):
@@ -18,3 +19,24 @@ class ProjectForm(forms.ModelForm):
             "name": "What you are building, e.g. “Support assistant”.",
             "description": "Optional: the product, its users and what the model must do.",
         }
+
+
+class ShareLinkForm(forms.Form):
+    label = forms.CharField(
+        max_length=80,
+        required=False,
+        help_text="Optional: who it is for, e.g. “for the CFO”. Only you see it.",
+    )
+    expiry = forms.ChoiceField(
+        choices=[
+            ("never", "Never"),
+            ("7", "In 7 days"),
+            ("30", "In 30 days"),
+            ("90", "In 90 days"),
+        ],  # fmt: skip
+        initial="30",
+        label="Expires",
+    )
+
+    def expires_in_days(self) -> int | None:
+        return EXPIRY_CHOICES[self.cleaned_data["expiry"]]

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments.rubric import CURRENT_VERSION
 
@@ -99,3 +100,36 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id} = {self.value!r}"
+
+
+class ShareLinkQuerySet(models.QuerySet):
+    def active(self, now=None) -> ShareLinkQuerySet:
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+
+
+class ShareLink(models.Model):
+    """A read-only link to one assessment's report. Only the token's SHA-256 is stored."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="share_links")
+    label = models.CharField(max_length=80, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    view_count = models.PositiveIntegerField(default=0)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ShareLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.label or f"Share link {self.pk}"
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

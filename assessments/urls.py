@@ -1,11 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from assessments.views import pages, projects, questionnaire, reports
+from assessments.views import memos, pages, projects, questionnaire, reports, sharing
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("examples/<slug:key>/", pages.example_report, name="example_report"),
+    path("examples/<slug:key>/memo.pdf", memos.example_memo, name="example_memo"),
+    # Shared by link: no account needed, only the token
+    path("s/<str:token>/", sharing.shared_report, name="shared_report"),
+    path("s/<str:token>/memo.pdf", sharing.shared_memo, name="shared_memo"),
     # Accounts
     path("accounts/signup/", pages.signup, name="signup"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -39,4 +43,11 @@ urlpatterns = [
         name="save_question",
     ),
     path("assessments/<int:pk>/report/", reports.report, name="report"),
+    path("assessments/<int:pk>/memo.pdf", memos.memo, name="memo"),
+    path("assessments/<int:pk>/shares/", sharing.share_create, name="share_create"),
+    path(
+        "assessments/<int:pk>/shares/<int:share_pk>/revoke/",
+        sharing.share_revoke,
+        name="share_revoke",
+    ),
 ]

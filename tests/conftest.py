@@ -23,3 +23,15 @@ def rubric():
 def complete_answers() -> dict[str, Any]:
     """A valid, complete answer set (the support-bot scenario: hybrid, ready)."""
     return dict(next(s for s in load_test_scenarios() if s["id"] == "support-bot")["answers"])
+
+
+@pytest.fixture(autouse=True)
+def _isolated_caches(settings, tmp_path):
+    """Each test gets empty caches of its own (rate-limit counters, rendered memos)."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                    "LOCATION": f"default-{tmp_path.name}"},
+        "memos": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                  "LOCATION": f"memos-{tmp_path.name}"},
+    }  # fmt: skip
+    yield

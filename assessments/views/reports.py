@@ -5,8 +5,10 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from assessments.access import get_owned_assessment
+from assessments.forms import ShareLinkForm
 from assessments.models import Assessment
 from assessments.presenters import report_view
 from assessments.services import evaluate_assessment
@@ -24,7 +26,25 @@ def report_context(assessment: Assessment, mode: str) -> dict[str, Any]:
     }
     if evaluation.result is not None:
         context["report"] = report_view(evaluation.result, evaluation.rubric, evaluation.answers)
+    if mode == "owner":
+        context["pdf_url"] = reverse("memo", args=[assessment.pk])
+    elif mode == "example":
+        context["pdf_url"] = reverse("example_memo", args=[assessment.project.example_key])
     return context
+
+
+def share_panel_context(
+    assessment: Assessment,
+    *,
+    share_form: ShareLinkForm | None = None,
+    new_share_url: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "assessment": assessment,
+        "share_links": list(assessment.share_links.all()),
+        "share_form": share_form or ShareLinkForm(),
+        "new_share_url": new_share_url,
+    }
 
 
 def render_report(request: HttpRequest, assessment: Assessment, mode: str) -> HttpResponse:
@@ -33,4 +53,6 @@ def render_report(request: HttpRequest, assessment: Assessment, mode: str) -> Ht
 
 @login_required
 def report(request: HttpRequest, pk: int) -> HttpResponse:
-    return render_report(request, get_owned_assessment(request.user, pk), mode="owner")
+    assessment = get_owned_assessment(request.user, pk)
+    context = report_context(assessment, mode="owner") | share_panel_context(assessment)
+    return render(request, "assessments/report.html", context)

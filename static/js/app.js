@@ -39,6 +39,23 @@
     }
   }
 
+  // Copy a share link to the clipboard; without JS the field is still selectable.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-copy-target]") : null;
+    if (!button) {
+      return;
+    }
+    var field = document.getElementById(button.getAttribute("data-copy-target"));
+    field.select();
+    var done = function () { button.textContent = "Copied ✓"; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+    } else {
+      document.execCommand("copy");
+      done();
+    }
+  });
+
   document.addEventListener("htmx:sendError", function (event) {
     showFailure(event, "Not saved: the server could not be reached. Your choice is still selected; change it again or use “Save all answers” when you are back online.");
   });

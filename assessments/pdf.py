@@ -1,0 +1,114 @@
+"""The PDF decision memo: our template rendered by WeasyPrint, cached by content.
+
+WeasyPrint may fetch only our own static files: the fetcher below serves them from disk and
+refuses every other URL, so nothing a user types can make the server read a file or call out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.contrib.staticfiles import finders
+from django.core.cache import caches
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import slugify
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from assessments.models import Assessment
+from assessments.presenters import report_view
+from assessments.services import Evaluation
+
+# Bump whenever memo.html or memo.css changes what a memo looks like: old cache entries die.
+MEMO_TEMPLATE_VERSION = "1"
+MEMO_TEMPLATE = "assessments/memo.html"
+# The answers that frame the decision, shown in the memo's "Context".
+KEY_ANSWER_IDS = (
+    "knowledge_needs", "behavior_needs", "knowledge_change", "kb_state", "labeled_examples",
+    "prompt_baseline", "retrieval_possible", "latency", "budget", "attribution", "regulated",
+)  # fmt: skip
+# A base URL that resolves nowhere: relative URLs in the memo become STATIC_BASE + path.
+STATIC_BASE = "https://advisor-static.invalid/static/"
+
+
+class RefusedURL(ValueError):
+    pass
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serves `STATIC_BASE/<path>` from our static files; refuses everything else."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols=(), allow_redirects=False)
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        return URLFetcherResponse(url, body=static_bytes(url), headers={
+            "Content-Type": mimetypes.guess_type(url)[0] or "application/octet-stream"
+        })  # fmt: skip
+
+
+def static_bytes(url: str) -> bytes:
+    if not url.startswith(STATIC_BASE):
+        raise RefusedURL(f"the memo may only load our static files, not {url[:80]!r}")
+    relative = url[len(STATIC_BASE) :].split("?")[0].split("#")[0]
+    if not relative or ".." in Path(relative).parts or relative.startswith("/"):
+        raise RefusedURL(f"not a static file path: {relative[:80]!r}")
+    found = finders.find(relative)
+    if not found:
+        raise RefusedURL(f"no such static file: {relative[:80]!r}")
+    return Path(found).read_bytes()
+
+
+def memo_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, Any]:
+    result = evaluation.result
+    assert result is not None, "a memo needs a complete assessment"
+    answered_at = assessment.answers_changed_at or assessment.created_at
+    return {
+        "project": assessment.project,
+        "assessment": assessment,
+        "report": report_view(result, evaluation.rubric, evaluation.answers),
+        "memo_date": timezone.localtime(answered_at).date(),
+        "answers_changed_at": answered_at,
+        "key_answer_ids": KEY_ANSWER_IDS,
+    }
+
+
+def content_key(assessment: Assessment, evaluation: Evaluation) -> str:
+    """Everything the memo shows, hashed: same content, same PDF."""
+    project = assessment.project
+    payload = {
+        "answers": evaluation.answers,
+        "rubric": assessment.rubric_version,
+        "template": MEMO_TEMPLATE_VERSION,
+        "project": [project.name, project.description],
+        "changed": (assessment.answers_changed_at or assessment.created_at).isoformat(),
+    }
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+    return f"memo:{digest}"
+
+
+def render_memo_pdf(context: dict[str, Any]) -> bytes:
+    html = render_to_string(MEMO_TEMPLATE, context)
+    return HTML(string=html, base_url=STATIC_BASE, url_fetcher=StaticOnlyFetcher()).write_pdf()
+
+
+def memo_pdf(assessment: Assessment, evaluation: Evaluation) -> bytes:
+    """The memo's bytes, rendered once per distinct content."""
+    cache = caches["memos"]
+    key = content_key(assessment, evaluation)
+    pdf = cache.get(key)
+    if pdf is None:
+        pdf = render_memo_pdf(memo_context(assessment, evaluation))
+        cache.set(key, pdf)
+    return pdf
+
+
+def memo_filename(assessment: Assessment, on: date | None = None) -> str:
+    slug = slugify(assessment.project.name)[:60].strip("-") or "project"
+    return f"{slug}-decision-memo-{(on or timezone.localdate()).isoformat()}.pdf"

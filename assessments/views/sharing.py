@@ -1,0 +1,121 @@
+"""Share links (owner side) and the shared report and memo (token side)."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from assessments import ratelimit
+from assessments.access import get_owned_assessment
+from assessments.forms import ShareLinkForm
+from assessments.models import Assessment, ShareLink
+from assessments.sharing import create_share_link, record_view, resolve_token, revoke_share_link
+from assessments.views.memos import memo_response
+from assessments.views.reports import report_context, share_panel_context
+
+SHARED_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cache-Control": "no-store",
+}
+RATE_SCOPE = "share-token"
+
+
+def shared_headers(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Every response under /s/, including 404 and 429, keeps the token out of referrers,
+    search engines and caches."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        for header, value in SHARED_HEADERS.items():
+            response[header] = value
+        return response
+
+    return wrapper
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def _resolve(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
+    """The active link, or the response to send instead (404, or 429 when rate limited)."""
+    if ratelimit.is_blocked(RATE_SCOPE, request, settings.SHARE_BAD_TOKEN_LIMIT):
+        response = render(request, "429.html", status=429)
+        response["Retry-After"] = str(settings.SHARE_BAD_TOKEN_WINDOW)
+        return response
+    link = resolve_token(token)
+    if link is None:
+        ratelimit.record_failure(RATE_SCOPE, request, settings.SHARE_BAD_TOKEN_WINDOW)
+        return _not_found(request)
+    return link
+
+
+@require_GET
+@shared_headers
+def shared_report(request: HttpRequest, token: str) -> HttpResponse:
+    link = _resolve(request, token)
+    if isinstance(link, HttpResponse):
+        return link
+    record_view(link)
+    assessment = Assessment.objects.prefetch_related("answers").get(pk=link.assessment_id)
+    assessment.project = link.assessment.project
+    context = report_context(assessment, mode="shared")
+    context["pdf_url"] = reverse("shared_memo", args=[token])
+    return render(request, "assessments/report.html", context)
+
+
+@require_GET
+@shared_headers
+def shared_memo(request: HttpRequest, token: str) -> HttpResponse:
+    link = _resolve(request, token)
+    if isinstance(link, HttpResponse):
+        return link
+    assessment = Assessment.objects.prefetch_related("answers").get(pk=link.assessment_id)
+    assessment.project = link.assessment.project
+    return memo_response(assessment) or _not_found(request)
+
+
+@login_required
+@require_POST
+def share_create(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = get_owned_assessment(request.user, pk)
+    form = ShareLinkForm(request.POST)
+    new_url = None
+    status = 200
+    if form.is_valid():
+        _, token = create_share_link(
+            assessment,
+            label=form.cleaned_data["label"],
+            expires_in_days=form.expires_in_days(),
+        )
+        # Shown once, now: only the token's hash is stored.
+        new_url = request.build_absolute_uri(reverse("shared_report", args=[token]))
+        form = ShareLinkForm()
+    else:
+        status = 422
+    panel = share_panel_context(assessment, share_form=form, new_share_url=new_url)
+    if request.htmx:
+        return render(request, "assessments/report.html#share_panel", panel, status=status)
+    context = report_context(assessment, mode="owner") | panel
+    return render(request, "assessments/report.html", context, status=status)
+
+
+@login_required
+@require_POST
+def share_revoke(request: HttpRequest, pk: int, share_pk: int) -> HttpResponse:
+    assessment = get_owned_assessment(request.user, pk)
+    link = get_object_or_404(ShareLink, pk=share_pk, assessment=assessment)
+    revoke_share_link(link)
+    if request.htmx:
+        panel = share_panel_context(assessment)
+        return render(request, "assessments/report.html#share_panel", panel)
+    messages.success(request, f"Link “{link}” revoked: it now shows “not found”.")
+    return redirect(reverse("report", args=[assessment.pk]) + "#share")
