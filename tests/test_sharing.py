@@ -62,7 +62,9 @@ def test_owner_creates_a_link_and_sees_it_once(owner_client, assessment):
     assert url.startswith("/s/")
     link = ShareLink.objects.get()
     assert link.label == "for the CFO"
-    assert link.expires_at - timezone.now() == pytest.approx(timedelta(days=7), abs=timedelta(minutes=1))
+    assert link.expires_at - timezone.now() == pytest.approx(
+        timedelta(days=7), abs=timedelta(minutes=1)
+    )
 
     page = owner_client.get(reverse("report", args=[assessment.pk])).content.decode()
     assert url not in page
@@ -193,9 +195,10 @@ def test_repeated_bad_tokens_from_one_client_are_refused(settings, assessment):
     assert refused["Retry-After"] == str(settings.SHARE_BAD_TOKEN_WINDOW)
     assert_shared_headers(refused)
     # Another client is not affected.
-    assert Client(REMOTE_ADDR="198.51.100.7").get(
-        reverse("shared_report", args=[token])
-    ).status_code == 200
+    assert (
+        Client(REMOTE_ADDR="198.51.100.7").get(reverse("shared_report", args=[token])).status_code
+        == 200
+    )
 
 
 def test_shared_link_is_not_a_way_into_the_owner_pages(assessment):

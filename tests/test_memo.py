@@ -1,0 +1,199 @@
+"""The PDF decision memo: content, caching, safety and access."""
+
+import io
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from assessments import pdf as memo_module
+from assessments.models import Project
+from assessments.pdf import (
+    STATIC_BASE,
+    RefusedURL,
+    StaticOnlyFetcher,
+    memo_filename,
+    memo_pdf,
+    static_bytes,
+)
+from assessments.services import evaluate_assessment, save_answer, save_answers, start_assessment
+
+pytestmark = pytest.mark.django_db
+
+SECTION_HEADINGS = [
+    "Decision memo:",
+    "1. Decision",
+    "2. Context",
+    "3. Decision drivers",
+    "4. Options considered",
+    "5. Rationale",
+    "6. Risks and warnings",
+    "7. What would change the decision",
+    "8. Next steps",
+    "Appendix: every answer",
+]
+
+
+@pytest.fixture
+def owner():
+    return User.objects.create_user("memo-owner", password="pw-memo-owner-1")
+
+
+@pytest.fixture
+def assessment(owner, complete_answers):
+    project = Project.objects.create(
+        owner=owner, name="Support Bot 2", description="Answers customers in our brand voice."
+    )
+    assessment = start_assessment(project)
+    save_answers(assessment, complete_answers)
+    return assessment
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def render(assessment) -> bytes:
+    return memo_pdf(assessment, evaluate_assessment(assessment))
+
+
+def test_memo_has_the_verdict_project_every_section_and_the_answers(assessment):
+    data = render(assessment)
+    assert data.startswith(b"%PDF")
+    text = pdf_text(data)
+    for heading in SECTION_HEADINGS:
+        assert heading in text
+    assert "Support Bot 2" in text
+    assert "Use Hybrid" in text
+    assert "Answers customers in our brand voice." in text
+    for answer in ("Products, prices, a catalog", "Brand voice or tone", "1,000 or more"):
+        assert answer in text
+    assert "Rubric v1" in text
+    assert re.search(r"Page 1 of \d", text)
+
+
+def test_memo_embeds_its_fonts_and_draws_the_chart_as_vectors(assessment):
+    reader = PdfReader(io.BytesIO(render(assessment)))
+    fonts = []
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            fonts.append(("/FontFile2" in descriptor, font["/BaseFont"]))
+    assert fonts and all(embedded for embedded, _ in fonts)
+    assert not any("/XObject" in page["/Resources"] and any(
+        x.get_object()["/Subtype"] == "/Image" for x in page["/Resources"]["/XObject"].values()
+    ) for page in reader.pages), "the chart is vector, not a bitmap"  # fmt: skip
+
+
+def test_memo_is_rendered_once_per_content_and_a_changed_answer_makes_a_new_one(
+    assessment, monkeypatch
+):
+    calls = []
+    real_render = memo_module.render_memo_pdf
+    monkeypatch.setattr(
+        memo_module, "render_memo_pdf", lambda ctx: calls.append(1) or real_render(ctx)
+    )
+    first = render(assessment)
+    assert render(assessment) == first
+    assert len(calls) == 1
+
+    save_answer(assessment, "behavior_needs", ["none"])
+    assessment.refresh_from_db()
+    changed = pdf_text(render(assessment))
+    assert len(calls) == 2
+    assert "Use RAG" in changed
+    assert "Use Hybrid" not in changed
+
+
+def test_project_text_is_escaped_and_cannot_make_the_renderer_fetch(owner, complete_answers):
+    hostile = (
+        '<img src="file:///etc/passwd"><link rel="stylesheet" href="http://example.com/x.css">'
+        "<style>@import url(file:///etc/hostname);</style>"
+    )
+    project = Project.objects.create(owner=owner, name="<b>Bold</b> & co", description=hostile)
+    assessment = start_assessment(project)
+    save_answers(assessment, complete_answers)
+    fetched = []
+    real_fetch = StaticOnlyFetcher.fetch
+
+    def spy(self, url, headers=None):
+        fetched.append(url)
+        return real_fetch(self, url, headers)
+
+    original = StaticOnlyFetcher.fetch
+    StaticOnlyFetcher.fetch = spy
+    try:
+        text = pdf_text(render(assessment))
+    finally:
+        StaticOnlyFetcher.fetch = original
+    assert fetched and all(url.startswith(STATIC_BASE) for url in fetched)
+    assert "<b>Bold</b> & co" in text
+    assert "file:///etc/passwd" in text  # shown as text, never loaded
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://example.com/evil.css",
+        "https://advisor-static.invalid.evil.com/static/css/memo.css",
+        STATIC_BASE + "../../settings.py",
+        STATIC_BASE + "/etc/passwd",
+        STATIC_BASE + "does/not/exist.css",
+        "data:text/css,body{}",
+    ],
+)
+def test_the_fetcher_refuses_anything_but_our_static_files(url):
+    with pytest.raises(RefusedURL):
+        static_bytes(url)
+    with pytest.raises(RefusedURL):
+        StaticOnlyFetcher().fetch(url)
+
+
+def test_the_fetcher_serves_our_static_files():
+    response = StaticOnlyFetcher().fetch(STATIC_BASE + "css/memo.css")
+    assert b"@page" in response.read()
+    assert response.content_type == "text/css"
+
+
+def test_filename_is_project_slug_memo_and_date(assessment):
+    today = timezone.localdate()
+    assert memo_filename(assessment, today) == f"support-bot-2-decision-memo-{today}.pdf"
+
+
+def test_owner_downloads_the_memo_and_others_get_404(assessment, owner):
+    url = reverse("memo", args=[assessment.pk])
+    client = Client()
+    client.force_login(owner)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="support-bot-2-decision-memo-{timezone.localdate()}.pdf"'
+    )
+    intruder = User.objects.create_user("intruder", password="pw-intruder-123")
+    client.force_login(intruder)
+    assert client.get(url).status_code == 404
+    assert Client().get(url).status_code == 302
+
+
+def test_incomplete_assessment_has_no_memo(owner):
+    assessment = start_assessment(Project.objects.create(owner=owner, name="Draft"))
+    client = Client()
+    client.force_login(owner)
+    assert client.get(reverse("memo", args=[assessment.pk])).status_code == 404
+
+
+def test_example_memo_is_public():
+    from assessments.examples import load_examples
+
+    load_examples()
+    response = Client().get(reverse("example_memo", args=["support-bot"]))
+    assert response.status_code == 200
+    assert "Use Hybrid" in pdf_text(response.content)
