@@ -39,3 +39,4 @@ test: lint
 
 bench: install
 	@$(BIN)/python bench/scoring_bench.py
+	@$(BIN)/python bench/memo_bench.py
