@@ -85,11 +85,10 @@ def _touch(assessment: Assessment) -> None:
 def save_answer(assessment: Assessment, question_id: str, value: Any) -> Any:
     """Save (or clear, with None) one answer and return the stored value.
 
-    Other questions are never written, so two people (or tabs) saving different questions
+    Only this question's row is written, so two people (or tabs) saving different questions
     at the same time both keep their answers.
     """
-    rubric = load_rubric(assessment.rubric_version)
-    question = rubric.questions.get(question_id)
+    question = load_rubric(assessment.rubric_version).questions.get(question_id)
     if question is None:
         raise InvalidAnswers([Problem(question_id, "unknown question id")])
     clean = None
@@ -97,44 +96,44 @@ def save_answer(assessment: Assessment, question_id: str, value: Any) -> Any:
         clean, message = check_answer(question, value)
         if message:
             raise InvalidAnswers([Problem(question_id, message)])
-    with transaction.atomic():
-        others = Answer.objects.filter(assessment=assessment).exclude(question_id=question_id)
-        current = dict(others.values_list("question_id", "value"))
-        problems = combination_problems({**current, question_id: clean})
-        if problems:
-            raise InvalidAnswers(problems)
-        if clean is None:
-            Answer.objects.filter(assessment=assessment, question_id=question_id).delete()
-        else:
-            Answer.objects.update_or_create(
-                assessment=assessment, question_id=question_id, defaults={"value": clean}
-            )
-        _touch(assessment)
+    save_answers(assessment, {question_id: clean})
     return clean
 
 
-def save_answers(assessment: Assessment, answers: dict[str, Any]) -> None:
-    """Save several answers at once (None clears one): all valid, or nothing is written."""
+def save_answers(assessment: Assessment, answers: dict[str, Any]) -> bool:
+    """Save several answers at once (None clears an optional one): all valid, or nothing is
+    written. Returns whether anything changed; an unchanged save leaves the timestamps alone.
+    """
     rubric = load_rubric(assessment.rubric_version)
-    cleared = [q for q, v in answers.items() if v is None]
+    cleared = {q for q, v in answers.items() if v is None}
     clean, problems = validate_answers(
         {q: v for q, v in answers.items() if v is not None}, rubric, require_complete=False
     )
-    problems += [Problem(q, "is required and cannot be cleared") for q in cleared
-                 if q not in rubric.questions or rubric.questions[q].required]  # fmt: skip
+    for question_id in sorted(cleared):
+        question = rubric.questions.get(question_id)
+        if question is None:
+            problems.append(Problem(question_id, "unknown question id"))
+        elif question.required:
+            problems.append(Problem(question_id, "is required and cannot be cleared"))
     if problems:
         raise InvalidAnswers(problems)
     with transaction.atomic():
+        # Lock the assessment so concurrent saves check combinations against settled data.
+        Assessment.objects.select_for_update().filter(pk=assessment.pk).first()
         current = dict(assessment.answers.values_list("question_id", "value"))
         merged = {q: v for q, v in {**current, **clean}.items() if q not in cleared}
         if combination_problems(merged):
             raise InvalidAnswers(combination_problems(merged))
+        if merged == current:
+            return False
         Answer.objects.filter(assessment=assessment, question_id__in=cleared).delete()
         for question_id, value in clean.items():
-            Answer.objects.update_or_create(
-                assessment=assessment, question_id=question_id, defaults={"value": value}
-            )
+            if current.get(question_id) != value:
+                Answer.objects.update_or_create(
+                    assessment=assessment, question_id=question_id, defaults={"value": value}
+                )
         _touch(assessment)
+    return True
 
 
 @transaction.atomic

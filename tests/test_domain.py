@@ -113,3 +113,22 @@ def test_owned_by_never_returns_examples_or_other_peoples_projects(project):
     other = User.objects.create_user("other", password="pw-not-used-123")
     assert list(Project.objects.owned_by(project.owner)) == [project]
     assert list(Project.objects.owned_by(other)) == []
+
+
+def test_saving_the_same_value_again_changes_no_timestamp(project):
+    assessment = start_assessment(project)
+    assert save_answers(assessment, {"latency": "batch"}) is True
+    assessment.refresh_from_db()
+    changed_at = assessment.answers_changed_at
+    assert save_answers(assessment, {"latency": "batch"}) is False
+    save_answer(assessment, "latency", "batch")
+    assessment.refresh_from_db()
+    assert assessment.answers_changed_at == changed_at
+
+
+def test_required_answers_cannot_be_cleared(project):
+    assessment = start_assessment(project)
+    save_answer(assessment, "latency", "batch")
+    with pytest.raises(InvalidAnswers):
+        save_answer(assessment, "latency", None)
+    assert assessment.answers_dict() == {"latency": "batch"}
