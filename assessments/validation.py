@@ -13,8 +13,8 @@ from typing import Any
 from assessments.rubric import NONE_CHOICE, Question, Rubric
 
 NOTHING_TO_SOLVE = (
-    "nothing to solve yet: the model needs neither knowledge nor behaviour beyond a base "
-    "model (knowledge_needs and behavior_needs are both 'none'); name at least one need"
+    "nothing to solve yet: you said the model needs no new knowledge and no new behaviour; "
+    "pick at least one need in either question"
 )
 MAX_MONTHLY_QUERIES = 10**12
 

@@ -267,14 +267,16 @@ def test_invalid_full_form_post_returns_422_with_the_error_at_the_question_and_s
     assert response.status_code == 422
     content = response.content.decode()
     assert "Nothing was saved." in content
-    assert f'<a href="#q-{question_id}">{question_id}</a>' in content
+    # The summary names the question in words and links to it.
+    question_text = load_rubric().questions[question_id].text
+    assert f'<a href="#q-{question_id}">{escape(question_text)}</a>' in content
     fieldset = fieldset_html(content, question_id)
     assert "has-error" in fieldset
     assert 'aria-invalid="true"' in fieldset
     assert "Not saved:" in fieldset
     assert message in fieldset
     assert stored(complete_assessment) == before
-    assert response.context["errors"].keys() == {question_id}
+    assert [error["question_id"] for error in response.context["errors"]] == [question_id]
 
 
 def test_invalid_full_form_post_shows_what_the_user_submitted(

@@ -268,9 +268,12 @@ def test_home_page_lists_the_ten_examples(client, examples):
     assert reverse("signup") in content
 
 
-def test_home_page_without_examples_says_how_to_load_them(client):
+def test_home_page_without_examples_says_so_and_tells_only_staff_how_to_load_them(client):
     content = client.get(reverse("home")).content.decode()
-    assert "No examples are loaded yet" in content
+    assert "No worked examples are available right now." in content
+    assert "load_examples" not in content
+    client.force_login(User.objects.create_user("admin", is_staff=True))
+    assert "load_examples" in client.get(reverse("home")).content.decode()
 
 
 # --- Query budget ------------------------------------------------------------------------

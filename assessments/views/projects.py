@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from assessments.access import get_owned_project, owned_projects
 from assessments.forms import ProjectForm
@@ -29,6 +29,7 @@ def _summaries(pairs):
 
 
 @login_required
+@require_safe
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = _summaries(with_current_assessment(owned_projects(request.user)))
     return render(request, "assessments/project_list.html", {"projects": projects})
@@ -49,6 +50,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_owned_project(request.user, pk)
     assessments = project.assessments.order_by("-created_at", "-id").prefetch_related("answers")

@@ -21,9 +21,14 @@ TEMPLATE = "assessments/questionnaire.html"
 UNPROCESSABLE = 422
 
 
+# Readiness depends on these; until both are answered a provisional readiness means nothing.
+READINESS_QUESTIONS = ("kb_state", "labeled_examples")
+
+
 def panel_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, Any]:
     current = evaluation.current
     return {
+        "readiness_known": all(q in evaluation.answers for q in READINESS_QUESTIONS),
         "assessment": assessment,
         "evaluation": evaluation,
         "verdict": verdict_view(current) if current else None,
@@ -56,7 +61,11 @@ def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
     context = panel_context(assessment, evaluation) | {
         "project": assessment.project,
         "sections": question_sections(rubric, answers, errors, submitted),
-        "errors": errors,
+        "errors": [
+            {"question_id": q, "question_text": rubric.questions[q].text, "message": message}
+            for q, message in errors.items()
+            if q in rubric.questions
+        ],
     }
     return render(request, TEMPLATE, context, status=UNPROCESSABLE if errors else 200)
 

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from assessments.access import get_owned_assessment
 from assessments.forms import ShareLinkForm
@@ -52,6 +53,7 @@ def render_report(request: HttpRequest, assessment: Assessment, mode: str) -> Ht
 
 
 @login_required
+@require_safe
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = get_owned_assessment(request.user, pk)
     context = report_context(assessment, mode="owner") | share_panel_context(assessment)

@@ -56,6 +56,22 @@
     }
   });
 
+  // Mirror the server's verdict on the question's box: red when a save was rejected.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var element = event.detail.elt;
+    var fieldset = element && element.closest ? element.closest("fieldset.question") : null;
+    if (!fieldset || !event.detail.xhr) {
+      return;
+    }
+    var rejected = event.detail.xhr.status === 422;
+    fieldset.classList.toggle("has-error", rejected);
+    if (rejected) {
+      fieldset.setAttribute("aria-invalid", "true");
+    } else {
+      fieldset.removeAttribute("aria-invalid");
+    }
+  });
+
   document.addEventListener("htmx:sendError", function (event) {
     showFailure(event, "Not saved: the server could not be reached. Your choice is still selected; change it again or use “Save all answers” when you are back online.");
   });
