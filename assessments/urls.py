@@ -1,10 +1,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from assessments.views import memos, pages, projects, questionnaire, reports, sharing
+from assessments.views import health, memos, pages, projects, questionnaire, reports, sharing
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("examples/<slug:key>/", pages.example_report, name="example_report"),
     path("examples/<slug:key>/memo.pdf", memos.example_memo, name="example_memo"),
     # Shared by link: no account needed, only the token
