@@ -23,6 +23,10 @@ def is_blocked(scope: str, request: HttpRequest, limit: int) -> bool:
     return cache.get(_key(scope, request), 0) >= limit
 
 
+def reset(scope: str, request: HttpRequest) -> None:
+    cache.delete(_key(scope, request))
+
+
 def record_failure(scope: str, request: HttpRequest, window_seconds: int) -> int:
     key = _key(scope, request)
     if cache.add(key, 1, timeout=window_seconds):

@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from assessments.views import health, memos, pages, projects, questionnaire, reports, sharing
+from assessments.views import (
+    accounts,
+    health,
+    memos,
+    pages,
+    projects,
+    questionnaire,
+    reports,
+    sharing,
+)
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -12,8 +21,8 @@ urlpatterns = [
     path("s/<str:token>/", sharing.shared_report, name="shared_report"),
     path("s/<str:token>/memo.pdf", sharing.shared_memo, name="shared_memo"),
     # Accounts
-    path("accounts/signup/", pages.signup, name="signup"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/login/", accounts.RateLimitedLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",

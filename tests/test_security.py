@@ -1,0 +1,151 @@
+"""Security settings and defences: CSP, sign-in rate limits, sessions, deploy checks."""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def csp_directives(response) -> dict[str, str]:
+    header = response["Content-Security-Policy"]
+    return {part.split()[0]: part for part in (p.strip() for p in header.split(";")) if part}
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    response = client.get(reverse("home"))
+    policy = csp_directives(response)
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    assert "unsafe-eval" not in response["Content-Security-Policy"]
+    assert policy["object-src"] == "object-src 'none'"
+    assert policy["base-uri"] == "base-uri 'none'"
+    assert policy["frame-ancestors"] == "frame-ancestors 'none'"
+    nonce = policy["script-src"].split("'nonce-")[1].split("'")[0]
+    page = response.content.decode()
+    scripts = re.findall(r"<script\b[^>]*>", page)
+    assert len(scripts) >= 2  # htmx and our app.js
+    assert all(f'nonce="{nonce}"' in tag and " src=" in tag for tag in scripts)
+    assert " style=" not in page
+
+
+def test_the_nonce_is_new_for_every_response(client):
+    first = csp_directives(client.get(reverse("home")))["script-src"]
+    second = csp_directives(client.get(reverse("home")))["script-src"]
+    assert first != second
+
+
+def login(client, username, password):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def test_repeated_failed_logins_lock_the_username_out_from_that_address(client, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    User.objects.create_user("alice", password="right-password-123")
+    for _ in range(3):
+        assert login(client, "alice", "wrong").status_code == 200
+    locked = login(client, "alice", "right-password-123")
+    assert locked.status_code == 429
+    assert "Too many attempts" in locked.content.decode()
+    assert locked["Retry-After"] == str(settings.AUTH_LOCKOUT_WINDOW)
+    assert "_auth_user_id" not in client.session
+    # Another address is not locked out.
+    other = Client(REMOTE_ADDR="198.51.100.20")
+    assert login(other, "alice", "right-password-123").status_code == 302
+
+
+def test_one_address_failing_across_many_usernames_is_refused(client, settings):
+    settings.LOGIN_IP_LIMIT = 4
+    for number in range(4):
+        login(client, f"user{number}", "guess")
+    assert login(client, "someone-else", "guess").status_code == 429
+
+
+def test_a_successful_login_clears_that_usernames_failures(client, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    User.objects.create_user("bob", password="right-password-123")
+    login(client, "bob", "wrong")
+    login(client, "bob", "wrong")
+    assert login(client, "bob", "right-password-123").status_code == 302
+    client.post(reverse("logout"))
+    login(client, "bob", "wrong")
+    login(client, "bob", "wrong")
+    assert login(client, "bob", "right-password-123").status_code == 302
+
+
+def test_signups_from_one_address_are_limited(client, settings):
+    settings.SIGNUP_LIMIT = 2
+    for number in range(2):
+        client.post(reverse("signup"), {"username": f"new{number}", "password1": "x"})
+    response = client.post(
+        reverse("signup"),
+        {"username": "new9", "password1": "a-Fine-pass-987", "password2": "a-Fine-pass-987"},
+    )
+    assert response.status_code == 429
+    assert not User.objects.filter(username="new9").exists()
+
+
+def test_sessions_expire_after_the_documented_idle_time(client, settings):
+    user = User.objects.create_user("carol", password="right-password-123")
+    client.force_login(user)
+    response = client.get(reverse("project_list"))
+    assert response.status_code == 200
+    session = Session.objects.get(session_key=client.session.session_key)
+    idle = timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    assert session.expire_date - timezone.now() == pytest.approx(idle, abs=timedelta(minutes=1))
+    assert settings.SESSION_SAVE_EVERY_REQUEST  # each request restarts the idle clock
+
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get(reverse("project_list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_logout_ends_the_session_on_the_server(client):
+    user = User.objects.create_user("dave", password="right-password-123")
+    client.force_login(user)
+    session_key = client.session.session_key
+    stolen_cookie = client.cookies["sessionid"].value
+    assert client.get(reverse("logout")).status_code == 405  # GET never logs out
+    assert client.post(reverse("logout")).status_code in (200, 302)
+    assert not Session.objects.filter(session_key=session_key).exists()
+    replay = Client()
+    replay.cookies["sessionid"] = stolen_cookie
+    assert replay.get(reverse("project_list")).status_code == 302
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    environment = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "advisor.example.com",
+        "CSRF_TRUSTED_ORIGINS": "https://advisor.example.com",
+        "SECURE_PROXY_SSL": "1",
+    }
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "System check identified no issues" in completed.stdout
