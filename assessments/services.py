@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -100,9 +101,22 @@ def save_answer(assessment: Assessment, question_id: str, value: Any) -> Any:
     return clean
 
 
-def save_answers(assessment: Assessment, answers: dict[str, Any]) -> bool:
+class StaleAnswers(Exception):
+    """Answers changed elsewhere after the form was loaded; nothing was saved."""
+
+    def __init__(self, current: dict[str, Any]):
+        super().__init__(f"changed since the form was loaded: {sorted(current)}")
+        self.current = current  # question id -> the newer stored value (None if cleared)
+
+
+def save_answers(
+    assessment: Assessment, answers: dict[str, Any], *, unchanged_since: datetime | None = None
+) -> bool:
     """Save several answers at once (None clears an optional one): all valid, or nothing is
     written. Returns whether anything changed; an unchanged save leaves the timestamps alone.
+
+    With `unchanged_since` (when a whole form was loaded), a question this save would change
+    that was saved elsewhere after that moment raises StaleAnswers instead of overwriting it.
     """
     rubric = load_rubric(assessment.rubric_version)
     cleared = {q for q, v in answers.items() if v is None}
@@ -120,7 +134,16 @@ def save_answers(assessment: Assessment, answers: dict[str, Any]) -> bool:
     with transaction.atomic():
         # Lock the assessment so concurrent saves check combinations against settled data.
         Assessment.objects.select_for_update().filter(pk=assessment.pk).first()
-        current = dict(assessment.answers.values_list("question_id", "value"))
+        rows = assessment.answers.values_list("question_id", "value", "updated_at")
+        current = {question_id: value for question_id, value, _ in rows}
+        if unchanged_since is not None:
+            proposed = {**clean, **dict.fromkeys(cleared)}
+            newer = {
+                q: v for q, v, updated in rows
+                if updated > unchanged_since and q in proposed and proposed[q] != v
+            }  # fmt: skip
+            if newer:
+                raise StaleAnswers(newer)
         merged = {q: v for q, v in {**current, **clean}.items() if q not in cleared}
         if combination_problems(merged):
             raise InvalidAnswers(combination_problems(merged))

@@ -1,5 +1,6 @@
 """The questionnaire: autosave one question at a time (HTMX), or submit it whole (no JS)."""
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -8,17 +9,25 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments.access import get_owned_assessment
 from assessments.models import Assessment
 from assessments.presenters import question_sections, top_reasons, verdict_view
 from assessments.rubric import load_rubric
-from assessments.services import Evaluation, evaluate, save_answer, save_answers
+from assessments.services import (
+    Evaluation,
+    StaleAnswers,
+    evaluate,
+    save_answer,
+    save_answers,
+)
 from assessments.validation import InvalidAnswers, parse_form_value, parse_questionnaire
 
 TEMPLATE = "assessments/questionnaire.html"
 UNPROCESSABLE = 422
+CONFLICT = 409
 
 
 # Readiness depends on these; until both are answered a provisional readiness means nothing.
@@ -46,20 +55,35 @@ def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
     answers = assessment.answers_dict()
     errors: dict[str, str] = {}
     submitted: dict[str, Any] = {}
+    stale: list[dict[str, str]] = []
+    status = 200
     if request.method == "POST":
-        changes, submitted, errors = parse_questionnaire(
-            rubric, dict(request.POST.lists()), answers
-        )
+        form_data = dict(request.POST.lists())
+        changes, submitted, errors = parse_questionnaire(rubric, form_data, answers)
         if not errors:
             try:
-                save_answers(assessment, changes)
+                save_answers(assessment, changes, unchanged_since=_loaded_at(request))
+                return _after_full_save(request, assessment)
             except InvalidAnswers as invalid:
                 errors = {p.question: p.message for p in invalid.problems}
-        if not errors:
-            return _after_full_save(request, assessment)
+            except StaleAnswers as conflict:
+                # Show the newer values for those questions; keep the user's other choices.
+                answers = assessment.answers_dict_fresh()
+                for question_id in conflict.current:
+                    submitted.pop(question_id, None)
+                stale = [
+                    {"question_id": q, "question_text": rubric.questions[q].text,
+                     "current": rubric.questions[q].describe(v)}
+                    for q, v in conflict.current.items()
+                ]  # fmt: skip
+                status = CONFLICT
+        if errors:
+            status = UNPROCESSABLE
     evaluation = evaluate(answers, rubric, include_flips=False)
     context = panel_context(assessment, evaluation) | {
         "project": assessment.project,
+        "loaded_at": timezone.now().isoformat(),
+        "stale": stale,
         "sections": question_sections(rubric, answers, errors, submitted),
         "errors": [
             {"question_id": q, "question_text": rubric.questions[q].text, "message": message}
@@ -67,7 +91,16 @@ def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
             if q in rubric.questions
         ],
     }
-    return render(request, TEMPLATE, context, status=UNPROCESSABLE if errors else 200)
+    return render(request, TEMPLATE, context, status=status)
+
+
+def _loaded_at(request: HttpRequest) -> datetime | None:
+    """When the submitted form was rendered; None for a form without that field."""
+    try:
+        loaded_at = datetime.fromisoformat(request.POST.get("loaded_at", ""))
+    except ValueError:
+        return None
+    return loaded_at if loaded_at.tzinfo else None
 
 
 def _after_full_save(request: HttpRequest, assessment: Assessment) -> HttpResponse:
