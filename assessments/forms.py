@@ -1,3 +1,5 @@
+import json
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
@@ -40,3 +42,21 @@ class ShareLinkForm(forms.Form):
 
     def expires_in_days(self) -> int | None:
         return EXPIRY_CHOICES[self.cleaned_data["expiry"]]
+
+
+class ImportForm(forms.Form):
+    MAX_BYTES = 1_000_000
+
+    file = forms.FileField(
+        label="Project export (.json)",
+        help_text="A file made with “Export JSON” on a project page.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 1 MB.")
+        try:
+            return json.loads(upload.read().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise forms.ValidationError("The file is not valid JSON.") from None

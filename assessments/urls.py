@@ -37,9 +37,11 @@ urlpatterns = [
     # Projects
     path("projects/", projects.project_list, name="project_list"),
     path("projects/new/", projects.project_create, name="project_create"),
+    path("projects/import/", projects.project_import, name="project_import"),
     path("projects/<int:pk>/", projects.project_detail, name="project_detail"),
     path("projects/<int:pk>/edit/", projects.project_edit, name="project_edit"),
     path("projects/<int:pk>/delete/", projects.project_delete, name="project_delete"),
+    path("projects/<int:pk>/export.json", projects.project_export, name="project_export"),
     path(
         "projects/<int:pk>/assessments/new/",
         projects.assessment_create,

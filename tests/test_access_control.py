@@ -55,6 +55,7 @@ ROUTES = [
         lambda answers: {"name": "Taken over", "description": "Changed by someone"},
     ),
     Route("project_delete", project_kwargs, frozenset({"GET", "POST"}), {"GET": 200, "POST": 302}),
+    Route("project_export", project_kwargs, frozenset({"GET"}), {"GET": 200}),
     Route("assessment_create", project_kwargs, frozenset({"POST"}), {"POST": 302}),
     Route(
         "questionnaire",

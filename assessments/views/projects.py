@@ -2,17 +2,20 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from assessments.access import get_owned_project, owned_projects
-from assessments.forms import ProjectForm
+from assessments.forms import ImportForm, ProjectForm
 from assessments.services import (
     evaluate_assessment,
     start_assessment,
     with_current_assessment,
 )
+from assessments.transfer import export_project, import_project
+from assessments.validation import InvalidAnswers
 
 
 def _summaries(pairs):
@@ -99,3 +102,35 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
         "New assessment started with your current answers. Change what is different now.",
     )
     return redirect("questionnaire", pk=assessment.pk)
+
+
+@login_required
+@require_safe
+def project_export(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_owned_project(request.user, pk)
+    response = JsonResponse(export_project(project), json_dumps_params={"indent": 2})
+    filename = f"{slugify(project.name)[:60] or 'project'}-advisor-export.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_import(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = import_project(request.user, form.cleaned_data["file"])
+        except InvalidAnswers as invalid:
+            problems = [str(problem) for problem in invalid.problems]
+        else:
+            messages.success(request, f"Project “{project.name}” imported.")
+            return redirect(project)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "assessments/project_import.html",
+        {"form": form, "problems": problems},
+        status=status,
+    )

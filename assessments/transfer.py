@@ -1,0 +1,135 @@
+"""Export a project with all its assessments as JSON, and import it back, losslessly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from assessments.models import Answer, Assessment, Project
+from assessments.rubric import available_versions, load_rubric
+from assessments.validation import InvalidAnswers, Problem, validate_answers
+
+FORMAT = "advisor-project"
+FORMAT_VERSION = 1
+MAX_ASSESSMENTS = 200
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def export_project(project: Project) -> dict[str, Any]:
+    """Everything a project holds, oldest assessment first; no ids, owners or share links."""
+    assessments = project.assessments.order_by("created_at", "id").prefetch_related("answers")
+    return {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "project": {
+            "name": project.name,
+            "description": project.description,
+            "created_at": _iso(project.created_at),
+        },
+        "assessments": [
+            {
+                "rubric_version": assessment.rubric_version,
+                "created_at": _iso(assessment.created_at),
+                "answers_changed_at": _iso(assessment.answers_changed_at),
+                "answers": dict(sorted(assessment.answers_dict().items())),
+            }
+            for assessment in assessments
+        ],
+    }
+
+
+def _timestamp(raw: Any, where: str, problems: list[Problem]) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        problems.append(Problem(where, "must be an ISO 8601 date and time"))
+        return None
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+def _text(raw: Any, where: str, limit: int, problems: list[Problem], *, required: bool) -> str:
+    if not isinstance(raw, str) or (required and not raw.strip()) or len(raw) > limit:
+        problems.append(Problem(where, f"must be text of at most {limit} characters"))
+        return ""
+    return raw
+
+
+def _check_assessment(index: int, raw: Any, problems: list[Problem]) -> dict[str, Any]:
+    where = f"assessments[{index}]"
+    if not isinstance(raw, dict):
+        problems.append(Problem(where, "must be an object"))
+        return {}
+    version = raw.get("rubric_version")
+    if version not in available_versions():
+        problems.append(Problem(f"{where}.rubric_version", f"unknown rubric version {version!r}"))
+        return {}
+    answers, answer_problems = validate_answers(
+        raw.get("answers", {}), load_rubric(version), require_complete=False
+    )
+    problems += [Problem(f"{where}.answers.{p.question}", p.message) for p in answer_problems]
+    return {
+        "rubric_version": version,
+        "created_at": _timestamp(raw.get("created_at"), f"{where}.created_at", problems),
+        "answers_changed_at": _timestamp(
+            raw.get("answers_changed_at"), f"{where}.answers_changed_at", problems
+        ),
+        "answers": answers,
+    }
+
+
+def parse_export(data: Any) -> dict[str, Any]:
+    """A checked export, or InvalidAnswers listing every problem."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InvalidAnswers([Problem("file", "is not an Advisor project export")])
+    if data.get("version") != FORMAT_VERSION:
+        raise InvalidAnswers([Problem("version", f"must be {FORMAT_VERSION}")])
+    problems: list[Problem] = []
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    raw_assessments = data.get("assessments")
+    if not isinstance(raw_assessments, list) or len(raw_assessments) > MAX_ASSESSMENTS:
+        problems.append(Problem("assessments", f"must be a list of at most {MAX_ASSESSMENTS}"))
+        raw_assessments = []
+    parsed = {
+        "name": _text(project.get("name"), "project.name", 120, problems, required=True),
+        "description": _text(
+            project.get("description", ""), "project.description", 4000, problems, required=False
+        ),
+        "created_at": _timestamp(project.get("created_at"), "project.created_at", problems),
+        "assessments": [_check_assessment(i, a, problems) for i, a in enumerate(raw_assessments)],
+    }
+    if problems:
+        raise InvalidAnswers(problems)
+    return parsed
+
+
+@transaction.atomic
+def import_project(owner, data: Any) -> Project:
+    """A new project for `owner` from an export; all of it, or nothing."""
+    parsed = parse_export(data)
+    project = Project.objects.create(
+        owner=owner, name=parsed["name"], description=parsed["description"]
+    )
+    if parsed["created_at"]:
+        Project.objects.filter(pk=project.pk).update(created_at=parsed["created_at"])
+    for item in parsed["assessments"]:
+        assessment = Assessment.objects.create(
+            project=project, rubric_version=item["rubric_version"]
+        )
+        Answer.objects.bulk_create(
+            Answer(assessment=assessment, question_id=q, value=v)
+            for q, v in item["answers"].items()
+        )
+        Assessment.objects.filter(pk=assessment.pk).update(
+            created_at=item["created_at"] or assessment.created_at,
+            answers_changed_at=item["answers_changed_at"],
+        )
+    project.refresh_from_db()
+    return project
