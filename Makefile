@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format bench migrate examples
+.PHONY: install run test lint format bench migrate examples prod-check
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,3 +40,8 @@ test: lint
 bench: install
 	@$(BIN)/python bench/scoring_bench.py
 	@$(BIN)/python bench/memo_bench.py
+
+# The production stack without Docker: compose's migrate + gunicorn web command, DEBUG=0,
+# whitenoise, PostgreSQL (advisor_prodcheck), driven through a real session over HTTP.
+prod-check: install
+	$(BIN)/python scripts/prod_check.py
