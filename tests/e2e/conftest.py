@@ -33,6 +33,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: browser test in real Chromium (Playwright)")
+    config.addinivalue_line(
+        "markers", "expect_csp_violation: the test provokes a CSP violation on purpose"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -86,3 +89,36 @@ def artifacts_dir() -> Path:
     path = Path(os.environ.get("ARTIFACTS_DIR") or REPO_ROOT / "artifacts" / "screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+CSP_MARKER = "Content Security Policy"
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(request: pytest.FixtureRequest) -> Iterator[list[str]]:
+    """Every browser context of a test records Content-Security-Policy violations reported
+    to the console; the test fails if there is any (or, when marked
+    `expect_csp_violation`, if there is none: that proves the detector works)."""
+    if "browser" not in request.fixturenames:
+        yield []
+        return
+    browser = request.getfixturevalue("browser")
+    violations: list[str] = []
+    original = browser.new_context
+
+    def new_context(*args, **kwargs):
+        context = original(*args, **kwargs)
+        context.on(
+            "console", lambda msg: violations.append(msg.text) if CSP_MARKER in msg.text else None
+        )
+        return context
+
+    browser.new_context = new_context
+    try:
+        yield violations
+    finally:
+        browser.new_context = original
+    if request.node.get_closest_marker("expect_csp_violation"):
+        assert violations, "the CSP violation detector saw nothing"
+    else:
+        assert not violations, f"Content-Security-Policy violations: {violations}"

@@ -1,0 +1,54 @@
+"""The pages run under a strict Content-Security-Policy without a single violation."""
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import expect
+
+from assessments.examples import load_examples
+from assessments.models import Assessment
+from assessments.services import save_answers
+from tests.conftest import load_test_scenarios
+
+
+def test_public_pages_run_without_csp_violations(live_server, page, js_errors):
+    load_examples()
+    for path in ("/", "/examples/support-bot/", "/accounts/login/", "/accounts/signup/"):
+        response = page.goto(live_server.url + path)
+        assert "'unsafe-inline'" not in response.headers["content-security-policy"]
+    expect(page.locator("h1")).to_be_visible()
+    assert js_errors == []
+
+
+def test_signed_in_pages_run_without_csp_violations(live_server, page, js_errors):
+    User.objects.create_user("csp-user", password="a-long-password-123")
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("input[name=username]", "csp-user")
+    page.fill("input[name=password]", "a-long-password-123")
+    page.click("main form button[type=submit]")
+    page.goto(live_server.url + "/projects/new/")
+    page.fill("input[name=name]", "CSP check")
+    page.click("main form button[type=submit]")
+    page.check("input[name=latency][value=batch]")
+    expect(page.locator("#status-latency")).to_contain_text("Saved")
+    page.goto(live_server.url + "/projects/")
+    # The report with its SVG chart and the share panel (HTMX form) too.
+    assessment = Assessment.objects.get(project__name="CSP check")
+    save_answers(assessment, load_test_scenarios()[2]["answers"])
+    page.goto(f"{live_server.url}/assessments/{assessment.pk}/report/")
+    expect(page.locator("svg.score-chart")).to_be_visible()
+    page.fill("input[name=label]", "for CSP")
+    page.click("#share button[type=submit]")
+    expect(page.locator("#new-share-url")).to_be_visible()
+    assert js_errors == []
+
+
+@pytest.mark.expect_csp_violation
+def test_an_injected_inline_script_is_blocked_and_reported(live_server, page):
+    page.goto(live_server.url + "/accounts/login/")
+    page.evaluate(
+        """() => { const s = document.createElement('script');
+                   s.textContent = 'window.__injected = true';
+                   document.body.appendChild(s); }"""
+    )
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => window.__injected === undefined")
