@@ -15,6 +15,19 @@ def load_test_scenarios() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
+def user(django_user_model):
+    """A user without a password (force_login is fast; hashing is not)."""
+    return django_user_model.objects.create_user("alice")
+
+
+@pytest.fixture
+def owner_client(client, user):
+    """The test client, signed in as `user`."""
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def rubric():
     return load_rubric()
 

@@ -19,19 +19,8 @@ QUERY_BUDGET = 12
 
 
 @pytest.fixture
-def user():
-    return User.objects.create_user("alice")
-
-
-@pytest.fixture
 def other_user():
     return User.objects.create_user("mallory")
-
-
-@pytest.fixture
-def owner_client(client, user):
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

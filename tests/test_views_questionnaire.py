@@ -6,7 +6,6 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -26,17 +25,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 # --- Fixtures and helpers ----------------------------------------------------------------
-
-
-@pytest.fixture
-def user():
-    return User.objects.create_user("alice")
-
-
-@pytest.fixture
-def owner_client(client, user):
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -26,17 +26,6 @@ QUERY_BUDGET = 12
 
 
 @pytest.fixture
-def user():
-    return User.objects.create_user("alice")
-
-
-@pytest.fixture
-def owner_client(client, user):
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def project(user):
     return Project.objects.create(
         owner=user, name="Support bot", description="Answers customers in our voice."

@@ -65,9 +65,7 @@ def shared_report(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(link, HttpResponse):
         return link
     record_view(link)
-    assessment = Assessment.objects.prefetch_related("answers").get(pk=link.assessment_id)
-    assessment.project = link.assessment.project
-    context = report_context(assessment, mode="shared")
+    context = report_context(_shared_assessment(link), mode="shared")
     context["pdf_url"] = reverse("shared_memo", args=[token])
     return render(request, "assessments/report.html", context)
 
@@ -78,9 +76,14 @@ def shared_memo(request: HttpRequest, token: str) -> HttpResponse:
     link = _resolve(request, token)
     if isinstance(link, HttpResponse):
         return link
+    return memo_response(_shared_assessment(link)) or _not_found(request)
+
+
+def _shared_assessment(link: ShareLink) -> Assessment:
+    """The link's assessment with its answers loaded (its project came with the link)."""
     assessment = Assessment.objects.prefetch_related("answers").get(pk=link.assessment_id)
     assessment.project = link.assessment.project
-    return memo_response(assessment) or _not_found(request)
+    return assessment
 
 
 @login_required
