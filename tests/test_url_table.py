@@ -1,0 +1,564 @@
+"""Every URL of the site in one table: for each role and each method, what it gets.
+
+The table is checked against the URLconf itself (walked recursively), so a new URL pattern
+without a row here fails the suite, and so does a row for a URL that no longer exists.
+Everything under admin/ is one entry, "admin", tested through a few representative pages.
+
+Roles: "anonymous" (no session), "other_user" (logged in, owns nothing here), "owner" (owns
+the project, its assessment and its share link) and "share_holder" (no session, holds a valid
+share token of the owner's assessment; everywhere but the token routes it is just anonymous).
+A share URL is a bearer capability: every role requests the token routes with the valid
+token, and with a bogus one in a separate test.
+
+POST bodies are ones the owner's request would succeed with, so a refusal proves access
+control, not validation. Apart from the writes a row names, nothing may change in the
+database; a GET of the shared report may only bump that link's view counter.
+"""
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.loader import render_to_string
+from django.urls import URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
+
+from assessments import pdf
+from assessments.models import Answer, Assessment, Project, ShareLink
+from assessments.pdf import MEMO_TEMPLATE
+from assessments.sharing import create_share_link
+from assessments.transfer import export_project
+from assessments.views.sharing import SHARED_HEADERS
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "other_user", "owner", "share_holder")
+METHODS = ("GET", "POST")
+ANONYMOUS_ROLES = ("anonymous", "share_holder")
+PASSWORD = "plum-Harbour-42-kite"
+NEW_PASSWORD = "violet-Canyon-77-reef"
+SECRET = "Private: the board has not seen this yet"
+EXAMPLE_KEY = "worked-example"
+BOGUS_TOKEN = "this-is-not-a-share-token-0123456789abcdefghijk"
+
+
+# --- The world every request runs against ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class World:
+    owner: User
+    other_user: User
+    project: Project
+    assessment: Assessment
+    share: ShareLink
+    token: str
+    answers: dict[str, Any]
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing_and_high_rate_limits(settings):
+    """Only the logins and the password change hash a password; rate limits would otherwise
+    turn the expected outcome into a 429. WhiteNoise stays in the stack but looks static files
+    up on request instead of indexing them all for each test's new client."""
+    settings.WHITENOISE_AUTOREFRESH = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SHARE_BAD_TOKEN_LIMIT = 1000
+    settings.LOGIN_FAILURE_LIMIT = 1000
+    settings.LOGIN_IP_LIMIT = 1000
+    settings.SIGNUP_LIMIT = 1000
+
+
+@pytest.fixture(autouse=True)
+def _no_pdf_layout(monkeypatch):
+    """The memos render their HTML but skip the slow PDF layout: who gets a memo is this
+    file's business, what is in the PDF is test_memo.py's."""
+
+    def render_html_only(context: dict[str, Any]) -> bytes:
+        return b"%PDF-stub\n" + render_to_string(MEMO_TEMPLATE, context).encode()
+
+    monkeypatch.setattr(pdf, "render_memo_pdf", render_html_only)
+
+
+def with_answers(project: Project, answers: dict[str, Any]) -> Assessment:
+    assessment = Assessment.objects.create(project=project, answers_changed_at=timezone.now())
+    Answer.objects.bulk_create(
+        Answer(assessment=assessment, question_id=q, value=v) for q, v in answers.items()
+    )
+    return assessment
+
+
+@pytest.fixture
+def world(complete_answers) -> World:
+    owner = User.objects.create_user("alice")
+    other_user = User.objects.create_user("mallory")
+    project = Project.objects.create(owner=owner, name="Support bot", description=SECRET)
+    assessment = with_answers(project, complete_answers)
+    share, token = create_share_link(assessment, label="for the board")
+    # A read-only worked example, owned by no one.
+    example = Project.objects.create(
+        name="Worked example", is_example=True, example_key=EXAMPLE_KEY
+    )
+    with_answers(example, complete_answers)
+    return World(owner, other_user, project, assessment, share, token, dict(complete_answers))
+
+
+# --- Outcomes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    # For a 302: where it must go (a URL, or a function of the world giving one); None means
+    # anywhere but a login page.
+    to: str | Callable[[World], str] | None = None
+    label: str = ""
+
+    def __str__(self) -> str:
+        return self.label or str(self.status)
+
+
+OK = Outcome(200, label="200")
+NOT_FOUND = Outcome(404, label="404")
+NOT_ALLOWED = Outcome(405, label="405")
+LOGIN = Outcome(302, lambda w: f"{reverse('login')}?next=", "302-login")
+ADMIN_LOGIN = Outcome(302, lambda w: f"{reverse('admin:login')}?next=", "302-admin-login")
+
+
+def redirect(to: str | Callable[[World], str] | None = None) -> Outcome:
+    """Another 302: to a URL name without arguments, a function of the world, or (None)
+    anywhere but a login page."""
+    if isinstance(to, str):
+        name = to
+        return Outcome(302, lambda w: reverse(name), f"302-{name}")
+    return Outcome(302, to, "302")
+
+
+Expect = dict[str, dict[str, Outcome]]  # role -> method -> outcome
+
+
+def everyone(get: Outcome = OK, post: Outcome = NOT_ALLOWED) -> Expect:
+    return {role: {"GET": get, "POST": post} for role in ROLES}
+
+
+def by_session(anonymous: tuple[Outcome, Outcome], logged_in: tuple[Outcome, Outcome]) -> Expect:
+    """(GET, POST) without a session (anonymous, share holder) and with one (any user)."""
+    return {
+        role: dict(zip(METHODS, anonymous if role in ANONYMOUS_ROLES else logged_in, strict=True))
+        for role in ROLES
+    }
+
+
+def login_required(get: Outcome, post: Outcome) -> Expect:
+    """Any logged-in user, acting on their own account or their own new objects."""
+    return by_session((LOGIN, LOGIN), (get, post))
+
+
+def owner_only(get: Outcome, post: Outcome) -> Expect:
+    """The owner gets `get`/`post`; another user a 404 for the methods the view accepts (405
+    for the others, refused before the lookup); no session: the login page, always."""
+    expect = login_required(get, post)
+    expect["other_user"] = {
+        method: NOT_ALLOWED if outcome == NOT_ALLOWED else NOT_FOUND
+        for method, outcome in expect["owner"].items()
+    }
+    return expect
+
+
+# --- Request bodies and URL arguments -------------------------------------------------------
+
+
+def no_kwargs(w: World) -> dict[str, Any]:
+    return {}
+
+
+def no_data(w: World) -> dict[str, Any]:
+    return {}
+
+
+def project_kwargs(w: World) -> dict[str, Any]:
+    return {"pk": w.project.pk}
+
+
+def assessment_kwargs(w: World) -> dict[str, Any]:
+    return {"pk": w.assessment.pk}
+
+
+def token_kwargs(w: World) -> dict[str, Any]:
+    return {"token": w.token}
+
+
+def example_kwargs(w: World) -> dict[str, Any]:
+    return {"key": EXAMPLE_KEY}
+
+
+def with_passwords(w: World) -> None:
+    for user in (w.owner, w.other_user):
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+
+
+def owner_credentials(w: World) -> dict[str, Any]:
+    with_passwords(w)
+    return {"username": w.owner.username, "password": PASSWORD}
+
+
+def password_change_data(w: World) -> dict[str, Any]:
+    with_passwords(w)
+    return {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+
+
+def import_data(w: World) -> dict[str, Any]:
+    export = json.dumps(export_project(w.project)).encode()
+    return {"file": SimpleUploadedFile("export.json", export, content_type="application/json")}
+
+
+def full_questionnaire(w: World) -> dict[str, Any]:
+    data = {q: v if isinstance(v, list) else str(v) for q, v in w.answers.items()}
+    return data | {"latency": "batch"}
+
+
+# --- The table ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str  # the URL's namespaced name; "admin" for everything under admin/
+    expect: Expect
+    kwargs: Callable[[World], dict[str, Any]] = no_kwargs
+    data: Callable[[World], dict[str, Any]] = no_data
+    path: str | None = None  # a fixed path instead of reverse(name): the admin pages
+    # (role, method) pairs whose request must change the database (and so, in the others'
+    # hands, proves the body would have worked).
+    writes: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    counts_views: bool = False  # a GET bumps the share link's view counter, nothing else
+
+    @property
+    def id(self) -> str:
+        return f"admin:{self.path}" if self.path else self.name
+
+    @property
+    def takes_token(self) -> bool:
+        return self.kwargs is token_kwargs
+
+    def url(self, w: World, **override: Any) -> str:
+        return self.path or reverse(self.name, kwargs=self.kwargs(w) | override)
+
+
+def owner_writes(*methods: str) -> frozenset[tuple[str, str]]:
+    return frozenset(("owner", method) for method in methods)
+
+
+def any_user_writes(*methods: str) -> frozenset[tuple[str, str]]:
+    return frozenset((role, m) for role in ("other_user", "owner") for m in methods)
+
+
+TABLE = [
+    # Public pages: the same for everyone, GET only.
+    Entry("home", everyone()),
+    Entry("healthz", everyone()),
+    Entry("example_report", everyone(), example_kwargs),
+    Entry("example_memo", everyone(), example_kwargs),
+    # The token is the key: whoever holds the URL gets the read-only report, session or not.
+    Entry("shared_report", everyone(), token_kwargs, counts_views=True),
+    Entry("shared_memo", everyone(), token_kwargs),
+    # Accounts.
+    Entry(
+        "signup",
+        by_session(
+            (OK, redirect("project_create")), (redirect("project_list"), redirect("project_list"))
+        ),
+        data=lambda w: {"username": "newcomer", "password1": PASSWORD, "password2": PASSWORD},
+    ),
+    Entry("login", everyone(OK, redirect("project_list")), data=owner_credentials),
+    Entry("logout", everyone(NOT_ALLOWED, redirect("home"))),
+    Entry(
+        "password_change",
+        login_required(OK, redirect("password_change_done")),
+        data=password_change_data,
+    ),
+    Entry("password_change_done", login_required(OK, NOT_ALLOWED)),
+    # A user's own project list, and new projects of their own.
+    Entry("project_list", login_required(OK, NOT_ALLOWED)),
+    Entry(
+        "project_create",
+        login_required(OK, redirect()),
+        data=lambda w: {"name": "Another project", "description": ""},
+        writes=any_user_writes("POST"),
+    ),
+    Entry(
+        "project_import",
+        login_required(OK, redirect()),
+        data=import_data,
+        writes=any_user_writes("POST"),
+    ),
+    # The owner's objects: nobody else can tell they exist.
+    Entry("project_detail", owner_only(OK, NOT_ALLOWED), project_kwargs),
+    Entry(
+        "project_edit",
+        owner_only(OK, redirect(lambda w: reverse("project_detail", args=[w.project.pk]))),
+        project_kwargs,
+        lambda w: {"name": "Taken over", "description": "Changed by someone"},
+        writes=owner_writes("POST"),
+    ),
+    Entry(
+        "project_delete",
+        owner_only(OK, redirect("project_list")),
+        project_kwargs,
+        writes=owner_writes("POST"),
+    ),
+    Entry("project_export", owner_only(OK, NOT_ALLOWED), project_kwargs),
+    Entry(
+        "assessment_create",
+        owner_only(NOT_ALLOWED, redirect()),
+        project_kwargs,
+        writes=owner_writes("POST"),
+    ),
+    Entry(
+        "questionnaire",
+        owner_only(OK, redirect(lambda w: reverse("report", args=[w.assessment.pk]))),
+        assessment_kwargs,
+        full_questionnaire,
+        writes=owner_writes("POST"),
+    ),
+    Entry(
+        "save_question",
+        owner_only(
+            NOT_ALLOWED,
+            redirect(lambda w: reverse("questionnaire", args=[w.assessment.pk]) + "#q-latency"),
+        ),
+        lambda w: {"pk": w.assessment.pk, "question_id": "latency"},
+        lambda w: {"latency": "batch"},
+        writes=owner_writes("POST"),
+    ),
+    Entry("report", owner_only(OK, NOT_ALLOWED), assessment_kwargs),
+    Entry("memo", owner_only(OK, NOT_ALLOWED), assessment_kwargs),
+    Entry(
+        "share_create",
+        owner_only(NOT_ALLOWED, OK),
+        assessment_kwargs,
+        lambda w: {"label": "for the CFO", "expiry": "30"},
+        writes=owner_writes("POST"),
+    ),
+    Entry(
+        "share_revoke",
+        owner_only(
+            NOT_ALLOWED,
+            redirect(lambda w: reverse("report", args=[w.assessment.pk]) + "#share"),
+        ),
+        lambda w: {"pk": w.assessment.pk, "share_pk": w.share.pk},
+        writes=owner_writes("POST"),
+    ),
+    # The admin: no role here is staff, so only its login form opens (and refuses them).
+    Entry("admin", everyone(ADMIN_LOGIN, ADMIN_LOGIN), path="/admin/"),
+    Entry(
+        "admin",
+        everyone(ADMIN_LOGIN, ADMIN_LOGIN),
+        data=lambda w: {
+            "action": "delete_selected",
+            "_selected_action": [w.project.pk],
+            "post": "yes",
+        },
+        path="/admin/assessments/project/",
+    ),
+    # Its own login form is replaced by the rate-limited sign-in form.
+    Entry("admin_login", everyone(redirect("login"), redirect("login")), data=owner_credentials),
+]
+
+CASES = [
+    pytest.param(entry, role, method, id=f"{entry.id}-{role}-{method}")
+    for entry in TABLE
+    for role in ROLES
+    for method in METHODS
+]
+TOKEN_ENTRIES = [e for e in TABLE if e.takes_token]
+EXAMPLE_ENTRIES = [e for e in TABLE if e.kwargs is example_kwargs]
+
+
+# --- The table against the URLconf ----------------------------------------------------------
+
+
+def url_patterns() -> list[tuple[str, str]]:
+    """(full route, namespaced name) of every pattern; everything under admin/ is one entry
+    named "admin"; a pattern without a name is named after its route."""
+    found: list[tuple[str, str]] = []
+
+    def walk(patterns, prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    found.append((route, "admin"))
+                    continue
+                inner = ":".join(filter(None, [namespace, pattern.namespace]))
+                walk(pattern.url_patterns, route, inner)
+            elif pattern.name:
+                found.append((route, f"{namespace}:{pattern.name}" if namespace else pattern.name))
+            else:
+                found.append((route, f"<unnamed {route}>"))
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+def test_every_url_pattern_has_a_table_entry():
+    patterns = url_patterns()
+    names = Counter(name for _, name in patterns)
+    assert {name: n for name, n in names.items() if n > 1} == {}, "URL names must be unique"
+    in_table = {entry.name for entry in TABLE}
+    routes = {name: route for route, name in patterns}
+    missing = {name: routes[name] for name in names.keys() - in_table}
+    assert not missing, f"URL patterns without a row in TABLE, add one: {missing}"
+    stale = in_table - names.keys()
+    assert not stale, f"TABLE rows for URLs that no longer exist: {sorted(stale)}"
+
+
+def test_every_entry_has_an_outcome_for_every_role_and_method():
+    for entry in TABLE:
+        assert set(entry.expect) == set(ROLES), entry.id
+        for role in ROLES:
+            assert set(entry.expect[role]) == set(METHODS), (entry.id, role)
+        for role, method in entry.writes:
+            assert entry.expect[role][method].status in (200, 302), (entry.id, role, method)
+
+
+def test_the_admin_paths_are_the_admins():
+    for entry in TABLE:
+        if entry.path:
+            assert resolve(entry.path).namespace == "admin", entry.path
+    assert [route for route, name in url_patterns() if name == "admin"] == ["admin/"]
+
+
+# --- Performing one request -----------------------------------------------------------------
+
+
+def snapshot() -> dict[str, list[dict[str, Any]]]:
+    """Every row a view could write, all columns (timestamps and counters included)."""
+    return {
+        model.__name__: list(model.objects.order_by("id").values())
+        for model in (Project, Assessment, Answer, ShareLink)
+    }
+
+
+def without_view_counters(rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    hidden = {"view_count", "last_viewed_at"}
+    return rows | {
+        "ShareLink": [
+            {k: v for k, v in row.items() if k not in hidden} for row in rows["ShareLink"]
+        ]
+    }
+
+
+def act_as(client, w: World, role: str, entry: Entry) -> None:
+    if role == "other_user":
+        client.force_login(w.other_user)
+    elif role == "owner":
+        client.force_login(w.owner)
+    elif role == "share_holder" and not entry.takes_token:
+        # Has opened the shared report in this browser: that must not open anything else.
+        assert client.get(reverse("shared_report", args=[w.token])).status_code == 200
+
+
+def send(client, method: str, url: str, data: dict[str, Any]):
+    return client.get(url) if method == "GET" else client.post(url, data)
+
+
+def check_outcome(response, outcome: Outcome, w: World, url: str) -> None:
+    assert response.status_code == outcome.status, f"expected {outcome}"
+    if outcome.status != 302:
+        return
+    location = response["Location"]
+    if outcome.to is None:
+        assert not location.startswith((reverse("login"), reverse("admin:login"))), location
+        return
+    target = outcome.to(w) if callable(outcome.to) else outcome.to
+    assert location.startswith(target), location
+    if outcome in (LOGIN, ADMIN_LOGIN):
+        assert location == f"{target}{quote(url)}"
+
+
+# --- The table, request by request --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("entry", "role", "method"), CASES)
+def test_url_table(client, world, entry, role, method):
+    outcome = entry.expect[role][method]
+    url = entry.url(world)
+    data = entry.data(world)
+    act_as(client, world, role, entry)
+    before = snapshot()
+
+    response = send(client, method, url, data)
+
+    check_outcome(response, outcome, world, url)
+    if outcome == OK and url.endswith(".pdf"):
+        assert response["Content-Type"] == "application/pdf"
+    after = snapshot()
+    if (role, method) in entry.writes:
+        assert after != before, "the owner's request body must be one that works"
+    elif entry.counts_views and method == "GET" and outcome == OK:
+        assert without_view_counters(after) == without_view_counters(before)
+        link_before = next(r for r in before["ShareLink"] if r["id"] == world.share.pk)
+        link_after = next(r for r in after["ShareLink"] if r["id"] == world.share.pk)
+        assert link_after["view_count"] == link_before["view_count"] + 1
+        assert link_after["last_viewed_at"] is not None
+    else:
+        assert after == before
+    if role != "owner" and not entry.takes_token:
+        assert SECRET not in response.content.decode(errors="replace")
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("entry", TOKEN_ENTRIES, ids=[e.id for e in TOKEN_ENTRIES])
+def test_a_bogus_token_is_404_for_everyone_and_changes_nothing(client, world, entry, role, method):
+    url = entry.url(world, token=BOGUS_TOKEN)
+    act_as(client, world, role, entry)
+    before = snapshot()
+
+    response = send(client, method, url, {})
+
+    assert response.status_code == (404 if method == "GET" else 405)
+    assert snapshot() == before
+    if method == "GET":
+        for header, value in SHARED_HEADERS.items():
+            assert response[header] == value
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("entry", EXAMPLE_ENTRIES, ids=[e.id for e in EXAMPLE_ENTRIES])
+def test_an_unknown_example_key_is_404_for_everyone(client, world, entry, role):
+    act_as(client, world, role, entry)
+    before = snapshot()
+
+    response = client.get(entry.url(world, key="no-such-example"))
+
+    assert response.status_code == 404
+    assert snapshot() == before
+
+
+# --- Found by walking every URL -------------------------------------------------------------
+
+
+def test_the_admin_login_is_rate_limited_like_the_login(client, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    User.objects.create_user("root", password=PASSWORD, is_staff=True)
+    # The admin's own form sends staff to the one sign-in form, keeping where they were going.
+    response = client.get(reverse("admin:login") + "?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("login") + "?next=/admin/"
+    assert client.post(reverse("admin:login"), {"username": "root"}).status_code == 302
+    url = reverse("login")
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        assert client.post(url, {"username": "root", "password": "wrong"}).status_code == 200
+
+    # The right password, after the limit: refused until the window passes.
+    response = client.post(url, {"username": "root", "password": PASSWORD})
+
+    assert response.status_code == 429
