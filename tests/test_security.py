@@ -149,3 +149,19 @@ def test_check_deploy_is_clean_under_production_settings():
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "System check identified no issues" in completed.stdout
+
+
+def test_guessing_the_old_password_on_password_change_is_limited(client, settings):
+    settings.LOGIN_FAILURE_LIMIT = 2
+    user = User.objects.create_user("erin", password="right-password-123")
+    client.force_login(user)
+    change = {"new_password1": "a-New-pass-9876", "new_password2": "a-New-pass-9876"}
+    for _ in range(2):
+        response = client.post(reverse("password_change"), change | {"old_password": "guess"})
+        assert response.status_code == 200
+    response = client.post(
+        reverse("password_change"), change | {"old_password": "right-password-123"}
+    )
+    assert response.status_code == 429
+    user.refresh_from_db()
+    assert user.check_password("right-password-123")

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordChangeView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -71,3 +71,20 @@ def signup(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Welcome to Advisor. Create your first project.")
             return redirect("project_create")
     return render(request, template, {"form": form})
+
+
+class RateLimitedPasswordChangeView(PasswordChangeView):
+    """Guessing the old password with a stolen session is limited like signing in."""
+
+    def _scope(self) -> str:
+        return f"password-change:{self.request.user.pk}"
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if ratelimit.is_blocked(self._scope(), request, settings.LOGIN_FAILURE_LIMIT):
+            return _too_many(request, self.template_name, self.get_context_data())
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form) -> HttpResponse:
+        if "old_password" in form.errors:
+            ratelimit.record_failure(self._scope(), self.request, settings.AUTH_LOCKOUT_WINDOW)
+        return super().form_invalid(form)
