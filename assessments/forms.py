@@ -58,5 +58,5 @@ class ImportForm(forms.Form):
             raise forms.ValidationError("The file is larger than 1 MB.")
         try:
             return json.loads(upload.read().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (ValueError, RecursionError):  # bad bytes or JSON, huge numbers, deep nesting
             raise forms.ValidationError("The file is not valid JSON.") from None

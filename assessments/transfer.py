@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
@@ -52,11 +52,22 @@ def _timestamp(raw: Any, where: str, problems: list[Problem]) -> datetime | None
     except (TypeError, ValueError):
         problems.append(Problem(where, "must be an ISO 8601 date and time"))
         return None
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    moment = moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    try:
+        moment.astimezone(UTC)  # year 1 at +01:00 does not exist in UTC
+    except OverflowError:
+        problems.append(Problem(where, "must be an ISO 8601 date and time"))
+        return None
+    return moment
 
 
 def _text(raw: Any, where: str, limit: int, problems: list[Problem], *, required: bool) -> str:
-    if not isinstance(raw, str) or (required and not raw.strip()) or len(raw) > limit:
+    if (
+        not isinstance(raw, str)
+        or (required and not raw.strip())
+        or len(raw) > limit
+        or "\x00" in raw  # the forms refuse it and PostgreSQL cannot store it
+    ):
         problems.append(Problem(where, f"must be text of at most {limit} characters"))
         return ""
     return raw

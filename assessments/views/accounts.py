@@ -1,5 +1,7 @@
 """Sign-up and log-in, with failed attempts rate limited per address (and per username)."""
 
+import hashlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -31,7 +33,8 @@ class RateLimitedLoginView(LoginView):
 
     def _user_scope(self) -> str:
         username = self.request.POST.get("username", "")[:150].strip().lower()
-        return f"login-user:{username}"
+        # Hashed: a username is user input and must not shape a cache key.
+        return f"login-user:{hashlib.sha256(username.encode()).hexdigest()}"
 
     def _blocked(self) -> bool:
         window_limits = (

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from assessments import ratelimit
 from assessments.access import get_owned_assessment
@@ -58,7 +58,7 @@ def _resolve(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
     return link
 
 
-@require_GET
+@require_safe
 @shared_headers
 def shared_report(request: HttpRequest, token: str) -> HttpResponse:
     link = _resolve(request, token)
@@ -70,7 +70,7 @@ def shared_report(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "assessments/report.html", context)
 
 
-@require_GET
+@require_safe
 @shared_headers
 def shared_memo(request: HttpRequest, token: str) -> HttpResponse:
     link = _resolve(request, token)
