@@ -37,9 +37,10 @@ test: lint
 	@$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The production server (gunicorn, DEBUG=0) on loopback with PostgreSQL and SQLite: one table
+# of medians with targets; exits 1 when one is missed. BENCH_QUICK=1 for a short smoke run.
 bench: install
-	@$(BIN)/python bench/scoring_bench.py
-	@$(BIN)/python bench/memo_bench.py
+	$(BIN)/python bench/run.py
 
 # The production stack without Docker: compose's migrate + gunicorn web command, DEBUG=0,
 # whitenoise, PostgreSQL (advisor_prodcheck), driven through a real session over HTTP.
