@@ -215,3 +215,9 @@ def test_shared_page_hashes_lookups(assessment):
     _, token = create_share_link(assessment)
     assert ShareLink.objects.filter(token_hash=hash_token(token)).exists()
     assert not ShareLink.objects.filter(token_hash=token).exists()
+
+
+def test_a_head_request_is_not_counted_as_a_view(assessment):
+    _, token = create_share_link(assessment)
+    assert Client().head(reverse("shared_report", args=[token])).status_code == 200
+    assert ShareLink.objects.get().view_count == 0

@@ -64,7 +64,8 @@ def shared_report(request: HttpRequest, token: str) -> HttpResponse:
     link = _resolve(request, token)
     if isinstance(link, HttpResponse):
         return link
-    record_view(link)
+    if request.method == "GET":  # a HEAD (link previews, monitors) is not a reader
+        record_view(link)
     context = report_context(_shared_assessment(link), mode="shared")
     context["pdf_url"] = reverse("shared_memo", args=[token])
     return render(request, "assessments/report.html", context)
