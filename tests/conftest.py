@@ -1,11 +1,21 @@
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from assessments.rubric import load_rubric
+
+# CI replays the same examples on every run, so a run that lands is reproducible; on a
+# developer's machine each run explores new ones (`HYPOTHESIS_PROFILE=default` in CI too).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    hypothesis_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+elif os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 

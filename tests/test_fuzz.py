@@ -707,7 +707,9 @@ def exports(draw, base: dict) -> dict:
                 st.one_of(JSON_ANY, changes.map(lambda c, a=item["answers"]: a | c))
             )
         elif change == "extra_assessment":
-            data["assessments"].append(draw(JSON_ANY))
+            # An earlier "top_level" change may already have replaced the list.
+            if isinstance(data.get("assessments"), list):
+                data["assessments"].append(draw(JSON_ANY))
         else:
             key = draw(st.sampled_from(["format", "version", "project", "assessments", "extra"]))
             data[key] = draw(JSON_ANY)
