@@ -160,6 +160,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 # most once per SESSION_REFRESH_SECONDS, so the timeout is exact to within that).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(8 * 3600)))
 SESSION_REFRESH_SECONDS = 60
+# Sessions live in the database and are read through the default cache (a query less on
+# every signed-in request); logout and expiry remove both. Every web process must therefore
+# share CACHE_DIR, as the sign-in rate limits already require.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from assessments.report_bodies import clear_report_bodies
 from assessments.rubric import load_rubric
 
 # CI replays the same examples on every run, so a run that lands is reproducible; on a
@@ -55,11 +56,12 @@ def complete_answers() -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def _isolated_caches(settings, tmp_path):
-    """Each test gets empty caches of its own (rate-limit counters, rendered memos)."""
+    """Each test gets empty caches of its own (rate-limit counters, memos, report bodies)."""
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                     "LOCATION": f"default-{tmp_path.name}"},
         "memos": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                   "LOCATION": f"memos-{tmp_path.name}"},
     }  # fmt: skip
+    clear_report_bodies()
     yield

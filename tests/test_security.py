@@ -5,12 +5,15 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.sessions.backends.cached_db import SessionStore
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -103,6 +106,20 @@ def test_signups_from_one_address_are_limited(client, settings):
     assert not User.objects.filter(username="new9").exists()
 
 
+def _cached_session_lifetime(session_key: str) -> timedelta:
+    """How long the cached copy of a session has left (the test cache is a LocMemCache)."""
+    cache = caches["default"]
+    key = cache.make_and_validate_key(SessionStore(session_key).cache_key)
+    return timedelta(seconds=cache._expire_info[key] - time.time())
+
+
+def _edit_stored_session(session: Session, **changes) -> None:
+    """Change a session in the database and drop its cached copy, as if it had been saved
+    that way (a save writes both, with the same expiry)."""
+    Session.objects.filter(pk=session.pk).update(**changes)
+    caches["default"].delete(SessionStore(session.session_key).cache_key)
+
+
 def test_sessions_expire_after_the_documented_idle_time(client, settings):
     user = User.objects.create_user("carol", password="right-password-123")
     client.force_login(user)
@@ -111,25 +128,42 @@ def test_sessions_expire_after_the_documented_idle_time(client, settings):
     session = Session.objects.get(session_key=client.session.session_key)
     idle = timedelta(seconds=settings.SESSION_COOKIE_AGE)
     assert session.expire_date - timezone.now() == pytest.approx(idle, abs=timedelta(minutes=1))
+    assert _cached_session_lifetime(session.session_key) == pytest.approx(
+        idle, abs=timedelta(minutes=1)
+    )
 
-    # A request after a quiet spell restarts the idle clock...
+    # A request after a quiet spell restarts the idle clock, in the database and the cache...
     data = session.get_decoded() | {"_idle_refreshed_at": 0}
-    Session.objects.filter(pk=session.pk).update(
-        session_data=Session.objects.encode(data), expire_date=timezone.now() + timedelta(hours=1)
+    _edit_stored_session(
+        session,
+        session_data=Session.objects.encode(data),
+        expire_date=timezone.now() + timedelta(hours=1),
     )
     assert client.get(reverse("project_list")).status_code == 200
     session.refresh_from_db()
     assert session.expire_date - timezone.now() == pytest.approx(idle, abs=timedelta(minutes=1))
+    assert _cached_session_lifetime(session.session_key) == pytest.approx(
+        idle, abs=timedelta(minutes=1)
+    )
     # ...but requests within the same minute do not write the session again.
     with CaptureQueriesContext(connection) as queries:
         client.get(reverse("project_list"))
     assert not any("django_session" in q["sql"] and "UPDATE" in q["sql"] for q in queries)
 
     # After the idle time without a request, the session is gone.
-    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    _edit_stored_session(session, expire_date=timezone.now() - timedelta(seconds=1))
     response = client.get(reverse("project_list"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_signed_in_requests_read_the_session_from_the_cache(client):
+    user = User.objects.create_user("erin", password="right-password-123")
+    client.force_login(user)
+    client.get(reverse("project_list"))  # the idle clock restarts once, then not for a minute
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("project_list")).status_code == 200
+    assert not any("django_session" in q["sql"] for q in queries)
 
 
 def test_logout_ends_the_session_on_the_server(client):

@@ -2,16 +2,18 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from assessments.access import get_owned_assessment
 from assessments.forms import ShareLinkForm
 from assessments.models import Assessment
-from assessments.presenters import report_view
+from assessments.report_bodies import render_report_body
 from assessments.services import evaluate_assessment
 
 
@@ -26,12 +28,28 @@ def report_context(assessment: Assessment, mode: str) -> dict[str, Any]:
         "is_owner": mode == "owner",
     }
     if evaluation.result is not None:
-        context["report"] = report_view(evaluation.result, evaluation.rubric, evaluation.answers)
+        context["report_body"] = render_report_body(
+            assessment, evaluation, is_owner=mode == "owner"
+        )
     if mode == "owner":
         context["pdf_url"] = reverse("memo", args=[assessment.pk])
     elif mode == "example":
         context["pdf_url"] = reverse("example_memo", args=[assessment.project.example_key])
     return context
+
+
+def _share_form_fields(form: ShareLinkForm | None) -> str:
+    """The share form's fields. A blank form always renders the same, and Django's widget
+    rendering is a fifth of the report page's time: render it once per process."""
+    if form is not None or settings.DEBUG:
+        return render_to_string("_form_fields.html", {"form": form or ShareLinkForm()})
+    global _blank_share_fields
+    if _blank_share_fields is None:
+        _blank_share_fields = render_to_string("_form_fields.html", {"form": ShareLinkForm()})
+    return _blank_share_fields
+
+
+_blank_share_fields: str | None = None
 
 
 def share_panel_context(
@@ -43,7 +61,7 @@ def share_panel_context(
     return {
         "assessment": assessment,
         "share_links": list(assessment.share_links.all()),
-        "share_form": share_form or ShareLinkForm(),
+        "share_fields": _share_form_fields(share_form),
         "new_share_url": new_share_url,
     }
 
