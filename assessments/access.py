@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from assessments.models import Answer, Assessment, Project
+from assessments.models import Assessment, Project
 
 
 def owned_projects(user) -> QuerySet[Project]:
@@ -19,10 +19,9 @@ def get_owned_project(user, pk: int) -> Project:
 
 def get_owned_assessment(user, pk: int) -> Assessment:
     """The assessment with its project and answers loaded, if `user` owns it."""
-    queryset = Assessment.objects.select_related("project").prefetch_related(
-        Prefetch("answers", queryset=Answer.objects.order_by("id"))
-    )
-    return get_object_or_404(queryset, pk=pk, project__owner=user, project__is_example=False)
+    queryset = Assessment.objects.select_related("project")
+    assessment = get_object_or_404(queryset, pk=pk, project__owner=user, project__is_example=False)
+    return assessment.load_answers()
 
 
 def get_example_assessment(example_key: str) -> Assessment:

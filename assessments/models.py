@@ -76,8 +76,22 @@ class Assessment(models.Model):
         return f"{self.project.name} ({self.created_at:%Y-%m-%d})"
 
     def answers_dict(self) -> dict[str, Any]:
-        """Uses the prefetched answers when there are any."""
+        """The answers as loaded by load_answers() or a prefetch of `answers`, if either
+        was done (so possibly older than the database), else straight from the database."""
+        if self._loaded_answers is not None:
+            return dict(self._loaded_answers)
         return {answer.question_id: answer.value for answer in self.answers.all()}
+
+    def load_answers(self) -> Assessment:
+        """Load the answers with one plain query (cheaper than a prefetch of model objects)."""
+        self._loaded_answers = self.answers_dict_fresh()
+        return self
+
+    _loaded_answers: dict[str, Any] | None = None
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        self._loaded_answers = None  # as a refresh drops prefetched answers
+        super().refresh_from_db(*args, **kwargs)
 
     def answers_dict_fresh(self) -> dict[str, Any]:
         """Straight from the database, ignoring any prefetched (possibly stale) answers."""

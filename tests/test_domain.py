@@ -3,7 +3,9 @@
 import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError
+from django.http import Http404
 
+from assessments.access import get_owned_assessment
 from assessments.examples import load_examples
 from assessments.models import Answer, Assessment, Project
 from assessments.services import evaluate_assessment, save_answer, save_answers, start_assessment
@@ -132,3 +134,25 @@ def test_required_answers_cannot_be_cleared(project):
     with pytest.raises(InvalidAnswers):
         save_answer(assessment, "latency", None)
     assert assessment.answers_dict() == {"latency": "batch"}
+
+
+def test_an_owned_assessment_comes_with_its_answers_in_two_queries(
+    project, complete_answers, django_assert_num_queries
+):
+    assessment = start_assessment(project)
+    save_answers(assessment, complete_answers)
+    with django_assert_num_queries(2):
+        loaded = get_owned_assessment(project.owner, assessment.pk)
+        assert loaded.answers_dict() == complete_answers
+        assert loaded.project == project
+    save_answer(assessment, "latency", "batch")
+    assert loaded.answers_dict() == complete_answers  # what was loaded, as with a prefetch
+    loaded.refresh_from_db()
+    assert loaded.answers_dict()["latency"] == "batch"
+
+
+def test_an_assessment_of_another_owner_is_not_found(project, complete_answers):
+    assessment = start_assessment(project)
+    other = User.objects.create_user("mallory")
+    with pytest.raises(Http404):
+        get_owned_assessment(other, assessment.pk)
