@@ -160,10 +160,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 # most once per SESSION_REFRESH_SECONDS, so the timeout is exact to within that).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(8 * 3600)))
 SESSION_REFRESH_SECONDS = 60
-# Sessions live in the database and are read through the default cache (a query less on
-# every signed-in request); logout and expiry remove both. Every web process must therefore
+# Sessions live in the database and are read through a cache (a query less on every
+# signed-in request); logout and expiry remove both. Every web process must therefore
 # share CACHE_DIR, as the sign-in rate limits already require.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -178,9 +179,19 @@ AUTH_LOCKOUT_WINDOW = int(os.environ.get("AUTH_LOCKOUT_WINDOW", "900"))
 # File-based caches are shared by every worker process on one host, with no extra service.
 CACHE_DIR = Path(os.environ.get("CACHE_DIR", BASE_DIR / ".cache"))
 CACHES = {
+    # Rate-limit counters. A file cache deletes a random third of its entries once it holds
+    # MAX_ENTRIES, and a deleted counter would lift a lockout early: keep that far away.
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(CACHE_DIR / "default"),
+        "OPTIONS": {"MAX_ENTRIES": 50_000},
+    },
+    # Cached copies of sessions, apart from the counters so that many sessions can never
+    # crowd counters out; a culled copy is simply read from the database again.
+    "sessions": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(CACHE_DIR / "sessions"),
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
     },
     # Rendered PDF memos, keyed by a hash of everything they show.
     "memos": {

@@ -56,10 +56,13 @@ def complete_answers() -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def _isolated_caches(settings, tmp_path):
-    """Each test gets empty caches of its own (rate-limit counters, memos, report bodies)."""
+    """Each test gets empty caches of its own (rate-limit counters, sessions, memos, report
+    bodies)."""
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                     "LOCATION": f"default-{tmp_path.name}"},
+        "sessions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                     "LOCATION": f"sessions-{tmp_path.name}"},
         "memos": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                   "LOCATION": f"memos-{tmp_path.name}"},
     }  # fmt: skip

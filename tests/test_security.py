@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.cached_db import SessionStore
 from django.contrib.sessions.models import Session
@@ -19,6 +20,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+
+from advisor import settings as production_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
@@ -75,6 +78,26 @@ def test_repeated_failed_logins_lock_the_username_out_from_that_address(client, 
     assert login(other, "alice", "right-password-123").status_code == 302
 
 
+def test_many_sessions_never_crowd_out_a_lockout(settings, tmp_path):
+    """Sessions are cached, and a file cache culls a random third of its entries when full:
+    with the production cache settings, hundreds of sessions must not delete the counters
+    that keep a username locked out."""
+    settings.CACHES = {
+        alias: config | {"LOCATION": str(tmp_path / alias)}
+        for alias, config in production_settings.CACHES.items()
+    }
+    settings.LOGIN_FAILURE_LIMIT = 3
+    User.objects.create_user("victim", password="right-password-123")
+    others = [User.objects.create_user(f"user{n}") for n in range(8)]
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(3):
+        assert login(attacker, "victim", "wrong").status_code == 200
+    for round_ in range(450):  # more sessions than a default file cache keeps
+        Client().force_login(others[round_ % len(others)])
+    assert login(attacker, "victim", "right-password-123").status_code == 429
+    assert len(list(tmp_path.glob("*/*.djcache"))) > 300  # the sessions really were cached
+
+
 def test_one_address_failing_across_many_usernames_is_refused(client, settings):
     settings.LOGIN_IP_LIMIT = 4
     for number in range(4):
@@ -108,7 +131,7 @@ def test_signups_from_one_address_are_limited(client, settings):
 
 def _cached_session_lifetime(session_key: str) -> timedelta:
     """How long the cached copy of a session has left (the test cache is a LocMemCache)."""
-    cache = caches["default"]
+    cache = caches[settings.SESSION_CACHE_ALIAS]
     key = cache.make_and_validate_key(SessionStore(session_key).cache_key)
     return timedelta(seconds=cache._expire_info[key] - time.time())
 
@@ -117,7 +140,7 @@ def _edit_stored_session(session: Session, **changes) -> None:
     """Change a session in the database and drop its cached copy, as if it had been saved
     that way (a save writes both, with the same expiry)."""
     Session.objects.filter(pk=session.pk).update(**changes)
-    caches["default"].delete(SessionStore(session.session_key).cache_key)
+    caches[settings.SESSION_CACHE_ALIAS].delete(SessionStore(session.session_key).cache_key)
 
 
 def test_sessions_expire_after_the_documented_idle_time(client, settings):
