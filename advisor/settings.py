@@ -14,11 +14,22 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 
 
 def env_bool(name: str, default: bool) -> bool:
+    """A boolean setting. Anything but a known spelling stops start-up: a typo such as
+    SECURE_PROXY_SSL=ture must never quietly mean "off"."""
     value = os.environ.get(name)
-    return default if value is None else value.strip().lower() in _TRUE
+    if value is None or not value.strip():
+        return default
+    word = value.strip().lower()
+    if word in _TRUE | _FALSE:
+        return word in _TRUE
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is neither true nor false: use one of "
+        f"{', '.join(sorted(_TRUE))} or {', '.join(sorted(_FALSE))}"
+    )
 
 
 def env_list(name: str, default: str = "") -> list[str]:

@@ -9,8 +9,9 @@ from typing import Any
 from django.db import transaction
 
 from assessments.models import Answer, Assessment, Project
-from assessments.rubric import CURRENT_VERSION
-from assessments.services import evaluate_assessment, with_current_assessment
+from assessments.rubric import CURRENT_VERSION, load_rubric
+from assessments.services import evaluate_assessment
+from assessments.validation import clean_answers
 
 SCENARIOS_FILE = Path(__file__).resolve().parent / "data" / "scenarios.json"
 
@@ -34,10 +35,11 @@ def load_examples(path: Path = SCENARIOS_FILE) -> tuple[int, int]:
                 "owner": None,
             },
         )
-        assessment = project.current_assessment()
-        answers = scenario["answers"]
+        assessment = project.assessments.with_answers().first()
+        # Checked like any other answers: a bad scenario file fails loudly, naming the question.
+        answers = clean_answers(scenario["answers"], load_rubric(CURRENT_VERSION))
         if assessment is not None and (
-            assessment.rubric_version == CURRENT_VERSION and assessment.answers_dict() == answers
+            assessment.rubric_version == CURRENT_VERSION and assessment.answer_values == answers
         ):
             continue
         if assessment is None:
@@ -56,7 +58,8 @@ def load_examples(path: Path = SCENARIOS_FILE) -> tuple[int, int]:
 
 def example_gallery() -> list[dict[str, Any]]:
     gallery = []
-    for project, assessment in with_current_assessment(Project.objects.examples().order_by("id")):
+    for project in Project.objects.examples().order_by("id").with_assessments():
+        assessment = project.current_assessment
         if assessment is None:
             continue
         evaluation = evaluate_assessment(assessment, include_flips=False)

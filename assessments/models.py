@@ -10,19 +10,32 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from assessments.rubric import CURRENT_VERSION
 
 
+def _owned_by(user, via: str = "") -> Q:
+    """Ownership, defined once: the user's own projects, never a read-only worked example
+    (not even one the user created before it was flagged as an example)."""
+    return Q(**{f"{via}owner": user, f"{via}is_example": False})
+
+
 class ProjectQuerySet(models.QuerySet):
     def owned_by(self, user) -> ProjectQuerySet:
-        return self.filter(owner=user, is_example=False)
+        return self.filter(_owned_by(user))
 
     def examples(self) -> ProjectQuerySet:
         return self.filter(is_example=True)
+
+    def with_assessments(self) -> ProjectQuerySet:
+        """Each project with `project.assessments.all()` newest first, each with its answers
+        (three queries however many projects)."""
+        return self.prefetch_related(
+            Prefetch("assessments", queryset=Assessment.objects.with_answers())
+        )
 
 
 class Project(models.Model):
@@ -58,8 +71,34 @@ class Project(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("project_detail", args=[self.pk])
 
+    @property
     def current_assessment(self) -> Assessment | None:
-        return self.assessments.order_by("-created_at", "-id").first()
+        """The newest assessment. Load projects with `with_assessments()`: then this costs
+        no query and the assessment comes with its answers."""
+        return next(iter(self.assessments.all()), None)
+
+
+class AnswersNotLoaded(LookupError):
+    """An assessment's answers were read without loading them through the selector."""
+
+
+class AssessmentQuerySet(models.QuerySet):
+    def owned_by(self, user) -> AssessmentQuerySet:
+        return self.filter(_owned_by(user, via="project__"))
+
+    def examples(self) -> AssessmentQuerySet:
+        return self.filter(project__is_example=True)
+
+    def with_answers(self) -> AssessmentQuerySet:
+        """The one way to load assessments for reading: each with its project and its
+        answers (`assessment.answer_values`), in two queries however many there are."""
+        return self.select_related("project").prefetch_related(
+            Prefetch(
+                "answers",
+                queryset=Answer.objects.only("assessment_id", "question_id", "value"),
+                to_attr="loaded_answers",
+            )
+        )
 
 
 class Assessment(models.Model):
@@ -69,33 +108,26 @@ class Assessment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     answers_changed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AssessmentQuerySet.as_manager()
+
     class Meta:
+        # Newest first: the first of a project's assessments is its current one.
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.project.name} ({self.created_at:%Y-%m-%d})"
 
-    def answers_dict(self) -> dict[str, Any]:
-        """The answers as loaded by load_answers() or a prefetch of `answers`, if either
-        was done (so possibly older than the database), else straight from the database."""
-        if self._loaded_answers is not None:
-            return dict(self._loaded_answers)
-        return {answer.question_id: answer.value for answer in self.answers.all()}
-
-    def load_answers(self) -> Assessment:
-        """Load the answers with one plain query (cheaper than a prefetch of model objects)."""
-        self._loaded_answers = self.answers_dict_fresh()
-        return self
-
-    _loaded_answers: dict[str, Any] | None = None
-
-    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
-        self._loaded_answers = None  # as a refresh drops prefetched answers
-        super().refresh_from_db(*args, **kwargs)
-
-    def answers_dict_fresh(self) -> dict[str, Any]:
-        """Straight from the database, ignoring any prefetched (possibly stale) answers."""
-        return dict(Answer.objects.filter(assessment=self).values_list("question_id", "value"))
+    @property
+    def answer_values(self) -> dict[str, Any]:
+        """question id -> answer, as loaded by `Assessment.objects.with_answers()` (a new
+        dict on each call). Reload the assessment through it to see later saves."""
+        try:
+            rows = self.loaded_answers
+        except AttributeError:
+            raise AnswersNotLoaded(
+                "load the assessment with Assessment.objects.with_answers() to read its answers"
+            ) from None
+        return {row.question_id: row.value for row in rows}
 
 
 class Answer(models.Model):

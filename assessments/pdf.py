@@ -26,7 +26,7 @@ from assessments.presenters import report_view
 from assessments.services import Evaluation
 
 # Bump whenever memo.html or memo.css changes what a memo looks like: old cache entries die.
-MEMO_TEMPLATE_VERSION = "1"
+MEMO_TEMPLATE_VERSION = "2"
 MEMO_TEMPLATE = "assessments/memo.html"
 # The answers that frame the decision, shown in the memo's "Context".
 KEY_ANSWER_IDS = (

@@ -9,18 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from assessments.charts import score_chart_svg
-from assessments.reports import READINESS_LABELS, VERDICT_LABELS
+from assessments.charts import score_chart
 from assessments.rubric import APPROACHES, Rubric
 from assessments.scoring import RationalePoint, Result
 
 TOP_REASONS = 3
-CONFIDENCE_LABELS = {"high": "High", "medium": "Medium", "low": "Low"}
 
 
-def _effect_text(effect: Mapping[str, int]) -> str:
+def _effect_text(effect: Mapping[str, int], rubric: Rubric) -> str:
     return ", ".join(
-        f"{VERDICT_LABELS[a]} {'+' if effect[a] > 0 else '−'}{abs(effect[a])}"
+        f"{rubric.verdict_label(a)} {'+' if effect[a] > 0 else '−'}{abs(effect[a])}"
         for a in APPROACHES
         if effect.get(a)
     )
@@ -84,9 +82,9 @@ def reason_view(point: RationalePoint, rubric: Rubric) -> dict[str, Any]:
         "answer_text": point.answer_text,
         "reason": point.reason,
         "kind": point.kind,
-        "effect_text": _effect_text(point.effect),
-        "leans": VERDICT_LABELS.get(point.leans, ""),
-        "rules_out": [VERDICT_LABELS[a] for a in point.rules_out],
+        "effect_text": _effect_text(point.effect, rubric),
+        "leans": rubric.verdict_label(point.leans) if point.leans else "",
+        "rules_out": [rubric.verdict_label(a) for a in point.rules_out],
     }
 
 
@@ -99,14 +97,14 @@ def top_reasons(result: Result, rubric: Rubric, limit: int = TOP_REASONS) -> lis
     ]
 
 
-def verdict_view(result: Result) -> dict[str, Any]:
+def verdict_view(result: Result, rubric: Rubric) -> dict[str, Any]:
     return {
         "code": result.verdict,
-        "label": VERDICT_LABELS[result.verdict],
+        "label": rubric.verdict_label(result.verdict),
         "confidence": result.confidence,
-        "confidence_label": CONFIDENCE_LABELS[result.confidence],
+        "confidence_label": rubric.confidence_label(result.confidence),
         "readiness": result.readiness,
-        "readiness_label": READINESS_LABELS[result.readiness],
+        "readiness_label": rubric.readiness_label(result.readiness),
         "blockers": result.blockers,
     }
 
@@ -126,7 +124,7 @@ def options_view(result: Result, rubric: Rubric) -> list[dict[str, Any]]:
         options.append(
             {
                 "code": approach,
-                "label": VERDICT_LABELS[approach],
+                "label": rubric.verdict_label(approach),
                 "summary": rubric.approaches[approach]["summary"],
                 "score": result.scores[approach],
                 "is_verdict": approach == result.verdict,
@@ -155,38 +153,38 @@ def answers_view(rubric: Rubric, answers: Mapping[str, Any]) -> list[dict[str, A
     ]
 
 
-def headline(result: Result) -> str:
+def headline(result: Result, rubric: Rubric) -> str:
     """One sentence: the verdict and how it compares with the next best approach."""
     rival = _rival(result)
     text = (
-        f"{VERDICT_LABELS[result.verdict]} is the best-scoring approach that no decision rule "
-        f"rules out, with {result.scores[result.verdict]} of 100"
+        f"{rubric.verdict_label(result.verdict)} is the best-scoring approach that no decision "
+        f"rule rules out, with {result.scores[result.verdict]} of 100"
     )
     if rival:
-        text += f"; the next best, {VERDICT_LABELS[rival]}, has {result.scores[rival]}"
+        text += f"; the next best, {rubric.verdict_label(rival)}, has {result.scores[rival]}"
     return text + "."
 
 
 def report_view(result: Result, rubric: Rubric, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Everything the report shows, in the order it shows it."""
-    labels = {a: rubric.approach_label(a) for a in APPROACHES}
+    labels = {a: rubric.verdict_label(a) for a in APPROACHES}
     return {
-        "headline": headline(result),
-        "verdict": verdict_view(result),
-        "rationale": [reason_view(p, rubric) for p in result.rationale],
+        "result": result,
+        "headline": headline(result, rubric),
+        "verdict": verdict_view(result, rubric),
         "decisive": [reason_view(p, rubric) for p in result.rationale if p.kind == "rule"],
         "weighed": [reason_view(p, rubric) for p in result.rationale if p.kind == "weight"],
-        "top_reasons": top_reasons(result, rubric),
         "signals": [
-            dict(signal, leans_label=VERDICT_LABELS[signal["leans"]]) for signal in result.signals
+            dict(signal, leans_label=rubric.verdict_label(signal["leans"]))
+            for signal in result.signals
         ],
         "raised_count": sum(1 for s in result.signals if s["raised"]),
         "options": options_view(result, rubric),
-        "chart_svg": score_chart_svg(result.scores, labels, result.verdict, result.ruled_out),
+        "chart": score_chart(result.scores, labels, result.verdict, result.ruled_out),
         "flips": [
             dict(
                 flip,
-                verdict_label=VERDICT_LABELS[flip["verdict"]],
+                verdict_label=rubric.verdict_label(flip["verdict"]),
                 question_text=rubric.questions[flip["question"]].text,
                 to_text=rubric.questions[flip["question"]].describe(flip["to"]),
             )

@@ -281,7 +281,7 @@ def find_flips(answers: Mapping[str, Any], verdict: str, rubric: Rubric) -> list
                         "verdict": new_verdict,
                         "text": (
                             f"With “{question.describe(option)}” for “{question.text}”, "
-                            f"the verdict becomes {rubric.approach_label(new_verdict)}."
+                            f"the verdict becomes {rubric.verdict_label(new_verdict)}."
                         ),
                     }
                 )

@@ -9,16 +9,15 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from assessments.models import Answer, Assessment, Project
 from assessments.rubric import Rubric, load_rubric
 from assessments.scoring import Result, score
 from assessments.validation import (
+    AnswerChanges,
     InvalidAnswers,
     Problem,
-    check_answer,
     combination_problems,
     validate_answers,
 )
@@ -79,6 +78,7 @@ def _evaluation_key(answers: dict[str, Any], rubric: Rubric) -> tuple[int, str] 
 
 
 def evaluate(answers: dict[str, Any], rubric: Rubric, *, include_flips: bool = True) -> Evaluation:
+    """Where clean answers (stored ones, or ones validation passed) stand under `rubric`."""
     key = _evaluation_key(answers, rubric) if include_flips else None
     if key is not None:
         with _evaluations_lock:
@@ -96,24 +96,25 @@ def evaluate(answers: dict[str, Any], rubric: Rubric, *, include_flips: bool = T
 
 
 def _evaluate(answers: dict[str, Any], rubric: Rubric, *, include_flips: bool) -> Evaluation:
-    clean, problems = validate_answers(answers, rubric, require_complete=False)
-    missing = [q for q in rubric.required_ids if q not in clean]
+    missing = [q for q in rubric.required_ids if q not in answers]
+    # Saving refuses this combination; answers stored before that rule still get no verdict.
+    problems = combination_problems(answers)
     if problems:
-        return Evaluation(rubric, clean, missing, problems, None)
+        return Evaluation(rubric, answers, missing, problems, None)
     if not missing:
         return Evaluation(
-            rubric, clean, missing, problems, score(clean, rubric, include_flips=include_flips)
+            rubric, answers, missing, problems, score(answers, rubric, include_flips=include_flips)
         )
     provisional = None
-    if all(q in clean for q in PROVISIONAL_NEEDS):
-        provisional = score({**PROVISIONAL_DEFAULTS, **clean}, rubric, include_flips=False)
-    return Evaluation(rubric, clean, missing, problems, None, provisional)
+    if all(q in answers for q in PROVISIONAL_NEEDS):
+        provisional = score({**PROVISIONAL_DEFAULTS, **answers}, rubric, include_flips=False)
+    return Evaluation(rubric, answers, missing, problems, None, provisional)
 
 
 def evaluate_assessment(assessment: Assessment, *, include_flips: bool = True) -> Evaluation:
-    """Uses assessment.answers.all(), so a prefetch of `answers` avoids a query."""
+    """The assessment (loaded with Assessment.objects.with_answers()) under its own rubric."""
     return evaluate(
-        assessment.answers_dict(),
+        assessment.answer_values,
         load_rubric(assessment.rubric_version),
         include_flips=include_flips,
     )
@@ -126,24 +127,6 @@ def _touch(assessment: Assessment) -> None:
     assessment.answers_changed_at = assessment.updated_at = now
 
 
-def save_answer(assessment: Assessment, question_id: str, value: Any) -> Any:
-    """Save (or clear, with None) one answer and return the stored value.
-
-    Only this question's row is written, so two people (or tabs) saving different questions
-    at the same time both keep their answers.
-    """
-    question = load_rubric(assessment.rubric_version).questions.get(question_id)
-    if question is None:
-        raise InvalidAnswers([Problem(question_id, "unknown question id")])
-    clean = None
-    if value is not None:
-        clean, message = check_answer(question, value)
-        if message:
-            raise InvalidAnswers([Problem(question_id, message)])
-    save_answers(assessment, {question_id: clean})
-    return clean
-
-
 class StaleAnswers(Exception):
     """Answers changed elsewhere after the form was loaded; nothing was saved."""
 
@@ -153,50 +136,45 @@ class StaleAnswers(Exception):
 
 
 def save_answers(
-    assessment: Assessment, answers: dict[str, Any], *, unchanged_since: datetime | None = None
+    assessment: Assessment, changes: AnswerChanges, *, unchanged_since: datetime | None = None
 ) -> bool:
-    """Save several answers at once (None clears an optional one): all valid, or nothing is
-    written. Returns whether anything changed; an unchanged save leaves the timestamps alone.
+    """Save checked changes (see validation): all of them, or nothing. Returns whether
+    anything changed; an unchanged save leaves the timestamps alone.
 
-    With `unchanged_since` (when a whole form was loaded), a question this save would change
-    that was saved elsewhere after that moment raises StaleAnswers instead of overwriting it.
+    Only the changed questions' rows are written, so two people (or tabs) saving different
+    questions at the same time both keep their answers. With `unchanged_since` (when a whole
+    form was loaded), a question this save would change that was saved elsewhere after that
+    moment raises StaleAnswers instead of overwriting it.
     """
-    rubric = load_rubric(assessment.rubric_version)
-    cleared = {q for q, v in answers.items() if v is None}
-    clean, problems = validate_answers(
-        {q: v for q, v in answers.items() if v is not None}, rubric, require_complete=False
-    )
-    for question_id in sorted(cleared):
-        question = rubric.questions.get(question_id)
-        if question is None:
-            problems.append(Problem(question_id, "unknown question id"))
-        elif question.required:
-            problems.append(Problem(question_id, "is required and cannot be cleared"))
-    if problems:
-        raise InvalidAnswers(problems)
+    values, cleared = dict(changes.values), changes.cleared
     with transaction.atomic():
         # Lock the assessment so concurrent saves check combinations against settled data.
         Assessment.objects.select_for_update().filter(pk=assessment.pk).first()
-        rows = assessment.answers.values_list("question_id", "value", "updated_at")
+        rows = Answer.objects.filter(assessment=assessment).values_list(
+            "question_id", "value", "updated_at"
+        )
         current = {question_id: value for question_id, value, _ in rows}
         if unchanged_since is not None:
-            proposed = {**clean, **dict.fromkeys(cleared)}
+            proposed = {**values, **dict.fromkeys(cleared)}
             newer = {
                 q: v for q, v, updated in rows
                 if updated > unchanged_since and q in proposed and proposed[q] != v
             }  # fmt: skip
             if newer:
                 raise StaleAnswers(newer)
-        merged = {q: v for q, v in {**current, **clean}.items() if q not in cleared}
-        if combination_problems(merged):
-            raise InvalidAnswers(combination_problems(merged))
+        merged = {q: v for q, v in {**current, **values}.items() if q not in cleared}
+        # The one rule that spans answers is checked here, under the lock: two saves of
+        # different questions could otherwise each pass on their own and break it together.
+        problems = combination_problems(merged)
+        if problems:
+            raise InvalidAnswers(problems)
         if merged == current:
             return False
         Answer.objects.filter(assessment=assessment, question_id__in=cleared).delete()
         # The assessment is locked and `current` read under the lock: update or insert
         # directly, without update_or_create's savepoint and extra SELECT.
         now = timezone.now()
-        for question_id, value in clean.items():
+        for question_id, value in values.items():
             if question_id not in current:
                 Answer.objects.create(assessment=assessment, question_id=question_id, value=value)
             elif current[question_id] != value:
@@ -208,15 +186,22 @@ def save_answers(
 
 
 @transaction.atomic
+def create_project(*, owner, name: str, description: str = "") -> tuple[Project, Assessment]:
+    """A new project of `owner`'s with its first, empty assessment."""
+    project = Project.objects.create(owner=owner, name=name, description=description)
+    return project, start_assessment(project)
+
+
+@transaction.atomic
 def start_assessment(project: Project, *, copy_current: bool = True) -> Assessment:
     """A new assessment under the current rubric, pre-filled with the current answers."""
-    previous = project.current_assessment() if copy_current else None
+    previous = project.assessments.with_answers().first() if copy_current else None
     assessment = Assessment.objects.create(project=project)
     if previous is not None:
         rubric = load_rubric(assessment.rubric_version)
         # Answers that the current rubric no longer accepts are left for the user to redo.
         carried, _ = validate_answers(
-            {k: v for k, v in previous.answers_dict().items() if k in rubric.questions},
+            {k: v for k, v in previous.answer_values.items() if k in rubric.questions},
             rubric,
             require_complete=False,
         )
@@ -226,19 +211,3 @@ def start_assessment(project: Project, *, copy_current: bool = True) -> Assessme
         if carried:
             _touch(assessment)
     return assessment
-
-
-def with_current_assessment(
-    projects: QuerySet[Project],
-) -> list[tuple[Project, Assessment | None]]:
-    """Pair each project of a queryset with its newest assessment, answers prefetched.
-
-    Three queries whatever the number of projects (projects, assessments, answers).
-    """
-    projects = projects.prefetch_related(
-        Prefetch(
-            "assessments",
-            queryset=Assessment.objects.order_by("-created_at", "-id").prefetch_related("answers"),
-        )
-    )
-    return [(p, next(iter(p.assessments.all()), None)) for p in projects]

@@ -45,12 +45,7 @@ def resolve_token(token: str) -> ShareLink | None:
     """The active link for a token, or None (unknown, revoked and expired look the same)."""
     if not token or len(token) > 200:
         return None
-    return (
-        ShareLink.objects.active()
-        .select_related("assessment__project")
-        .filter(token_hash=hash_token(token))
-        .first()
-    )
+    return ShareLink.objects.active().filter(token_hash=hash_token(token)).first()
 
 
 @transaction.atomic

@@ -23,7 +23,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 def export_project(project: Project) -> dict[str, Any]:
     """Everything a project holds, oldest assessment first; no ids, owners or share links."""
-    assessments = project.assessments.order_by("created_at", "id").prefetch_related("answers")
+    assessments = project.assessments.with_answers().order_by("created_at", "id")
     return {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -37,7 +37,7 @@ def export_project(project: Project) -> dict[str, Any]:
                 "rubric_version": assessment.rubric_version,
                 "created_at": _iso(assessment.created_at),
                 "answers_changed_at": _iso(assessment.answers_changed_at),
-                "answers": dict(sorted(assessment.answers_dict().items())),
+                "answers": dict(sorted(assessment.answer_values.items())),
             }
             for assessment in assessments
         ],

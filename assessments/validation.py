@@ -120,6 +120,30 @@ def clean_answers(raw: Any, rubric: Rubric) -> dict[str, Any]:
     return clean
 
 
+@dataclass(frozen=True)
+class AnswerChanges:
+    """Checked changes to one assessment's answers: clean new values, and the optional
+    questions to clear. Only this module makes them; services.save_answers takes them."""
+
+    values: Mapping[str, Any]
+    cleared: frozenset[str] = frozenset()
+
+
+REQUIRED_NOT_CLEARED = "choose an answer (it cannot be cleared)"
+NO_ANSWER = "choose an answer"
+# What an empty answer means for an optional question: clear it.
+CLEAR = object()
+
+
+def _empty_answer(question: Question, answered: bool) -> tuple[Any, str | None]:
+    """An answer left empty: an optional one is cleared; a required one that was answered
+    cannot be (so an accidental empty submission never loses an answer); a required one
+    never answered is simply still missing (None)."""
+    if not question.required:
+        return CLEAR, None
+    return None, REQUIRED_NOT_CLEARED if answered else None
+
+
 def parse_form_value(question: Question, values: list[str]) -> tuple[Any, str | None]:
     """Turn submitted form strings into an answer value and check it.
 
@@ -142,34 +166,77 @@ def parse_form_value(question: Question, values: list[str]) -> tuple[Any, str | 
     return check_answer(question, values[0])
 
 
+def _form_answer(
+    question: Question, values: list[str], current: Mapping[str, Any]
+) -> tuple[Any, str | None]:
+    """(clean value, CLEAR or None when nothing was given, error message or None)."""
+    value, message = parse_form_value(question, values)
+    if message is None and value is None:
+        return _empty_answer(question, question.id in current)
+    return value, message
+
+
+def parse_question(
+    question: Question, values: list[str], current: Mapping[str, Any]
+) -> AnswerChanges:
+    """One question as autosave submits it; InvalidAnswers names the problem."""
+    value, message = _form_answer(question, values, current)
+    if message is None and value is None:
+        message = NO_ANSWER  # an autosave always means to answer
+    if message:
+        raise InvalidAnswers([Problem(question.id, message)])
+    if value is CLEAR:
+        return AnswerChanges({}, frozenset({question.id}))
+    return AnswerChanges({question.id: value})
+
+
 def parse_questionnaire(
     rubric: Rubric, data: Mapping[str, list[str]], current: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+) -> tuple[AnswerChanges, dict[str, Any], dict[str, str]]:
     """A whole submitted questionnaire -> (changes, submitted values, errors by question).
 
-    `changes` maps question ids to their new value, or None to clear an optional answer.
-    A required answer cannot be cleared: leaving it empty after answering it is an error,
-    so an accidental empty submission never loses an answer.
+    Only answers that differ from `current` become changes; a question left empty that was
+    never answered changes nothing. The combination of the answers is checked where it is
+    saved (services.save_answers), against the answers stored at that moment.
     """
-    changes: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    cleared: set[str] = set()
     submitted: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for question in rubric.questions.values():
         raw_values = list(data.get(question.id, []))
-        value, message = parse_form_value(question, raw_values)
+        value, message = _form_answer(question, raw_values, current)
         if raw_values:
-            submitted[question.id] = value if message is None else raw_values
+            submitted[question.id] = raw_values if message else (None if value is CLEAR else value)
         if message:
             errors[question.id] = message
-        elif value is not None:
-            if current.get(question.id) != value:
-                changes[question.id] = value
-        elif question.id in current:
-            if question.required:
-                errors[question.id] = "was answered before: choose an answer (it cannot be cleared)"
-            else:
-                changes[question.id] = None
-    if not errors:
-        merged = {k: v for k, v in {**current, **changes}.items() if v is not None}
-        errors.update({p.question: p.message for p in combination_problems(merged)})
-    return changes, submitted, errors
+        elif value is CLEAR:
+            if question.id in current:
+                cleared.add(question.id)
+        elif value is not None and current.get(question.id) != value:
+            values[question.id] = value
+    return AnswerChanges(values, frozenset(cleared)), submitted, errors
+
+
+def changes_from_values(
+    rubric: Rubric, raw: Mapping[str, Any], current: Mapping[str, Any]
+) -> AnswerChanges:
+    """Typed answers (as in JSON; None to clear an optional one) -> changes, or
+    InvalidAnswers listing every problem."""
+    values, problems = validate_answers(
+        {q: v for q, v in raw.items() if v is not None}, rubric, require_complete=False
+    )
+    cleared: set[str] = set()
+    for question_id in sorted(q for q, v in raw.items() if v is None):
+        question = rubric.questions.get(question_id)
+        if question is None:
+            problems.append(Problem(question_id, "unknown question id"))
+            continue
+        value, message = _empty_answer(question, question_id in current)
+        if message:
+            problems.append(Problem(question_id, message))
+        elif value is CLEAR:
+            cleared.add(question_id)
+    if problems:
+        raise InvalidAnswers(problems)
+    return AnswerChanges(values, frozenset(cleared))

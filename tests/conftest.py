@@ -1,14 +1,21 @@
-import json
+"""Shared fixtures: the people, projects and assessments most tests act on, built with the
+factories in tests/factories.py."""
+
 import os
 import time
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from hypothesis import settings as hypothesis_settings
 
+from assessments.examples import load_scenarios
+from assessments.models import Assessment, Project, ShareLink
 from assessments.report_bodies import clear_report_bodies
 from assessments.rubric import load_rubric
+from assessments.sharing import create_share_link, revoke_share_link
+from tests.factories import AssessmentFactory, ExampleProjectFactory, ProjectFactory, UserFactory
 
 # CI replays the same examples on every run, so a run that lands is reproducible; on a
 # developer's machine each run explores new ones (`HYPOTHESIS_PROFILE=default` in CI too).
@@ -18,29 +25,20 @@ if os.environ.get("HYPOTHESIS_PROFILE"):
 elif os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+SUPPORT_BOT = "support-bot"  # the worked example whose answers are complete_answers
+# A draft: a few answers, "no new knowledge" among them.
+DRAFT_ANSWERS = {
+    "knowledge_needs": ["none"],
+    "latency": "batch",
+    "eval_set": "yes",
+    "monthly_queries": 5000,
+}
+SECRET = "Private: the board has not seen this yet"
 
 
-def load_test_scenarios() -> list[dict[str, Any]]:
-    with open(DATA_DIR / "scenarios.json", encoding="utf-8") as handle:
-        return json.load(handle)["scenarios"]
-
-
-@pytest.fixture
-def user(django_user_model):
-    """A user without a password (force_login is fast; hashing is not)."""
-    return django_user_model.objects.create_user("alice")
-
-
-@pytest.fixture
-def owner_client(client, user):
-    """The test client, signed in as `user` (idle clock just restarted, so query counts of
-    its first requests are those of any later request)."""
-    client.force_login(user)
-    session = client.session
-    session["_idle_refreshed_at"] = int(time.time())
-    session.save()
-    return client
+def scenario_answers(scenario_id: str) -> dict[str, Any]:
+    """The answers of one of the app's worked examples (assessments/data/scenarios.json)."""
+    return dict(next(s for s in load_scenarios() if s["id"] == scenario_id)["answers"])
 
 
 @pytest.fixture
@@ -51,7 +49,97 @@ def rubric():
 @pytest.fixture
 def complete_answers() -> dict[str, Any]:
     """A valid, complete answer set (the support-bot scenario: hybrid, ready)."""
-    return dict(next(s for s in load_test_scenarios() if s["id"] == "support-bot")["answers"])
+    return scenario_answers(SUPPORT_BOT)
+
+
+@pytest.fixture
+def owner(db) -> User:
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def other_user(db) -> User:
+    return UserFactory(username="mallory")
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    """The test client, signed in as `owner` (idle clock just restarted, so query counts of
+    its first requests are those of any later request)."""
+    client.force_login(owner)
+    session = client.session
+    session["_idle_refreshed_at"] = int(time.time())
+    session.save()
+    return client
+
+
+@pytest.fixture
+def project(owner) -> Project:
+    return ProjectFactory(owner=owner, description="Answers customers in our voice.")
+
+
+@pytest.fixture
+def assessment(project) -> Assessment:
+    """The owner's assessment, nothing answered yet."""
+    return AssessmentFactory(project=project)
+
+
+@pytest.fixture
+def complete_assessment(project, complete_answers) -> Assessment:
+    return AssessmentFactory(project=project, answers=complete_answers)
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything the access table and the fuzz tests act on."""
+
+    owner: User
+    other_user: User
+    project: Project  # the owner's, with SECRET as its description
+    assessment: Assessment  # of `project`, complete
+    share: ShareLink  # an active link to `assessment`
+    token: str
+    revoked: ShareLink  # a revoked link to `assessment`
+    revoked_token: str
+    draft: Assessment  # the owner's other project, DRAFT_ANSWERS only
+    foreign_assessment: Assessment  # complete, of a project of other_user's
+    foreign_share: ShareLink
+    example: Assessment  # of a read-only worked example, owned by no one
+    answers: dict[str, Any]  # the complete answers
+
+    @property
+    def foreign_project(self) -> Project:
+        return self.foreign_assessment.project
+
+
+@pytest.fixture
+def world(owner, other_user, complete_answers) -> World:
+    project = ProjectFactory(owner=owner, description=SECRET)
+    assessment = AssessmentFactory(project=project, answers=complete_answers)
+    share, token = create_share_link(assessment, label="for the board")
+    revoked, revoked_token = create_share_link(assessment, label="old")
+    revoke_share_link(revoked)
+    draft = AssessmentFactory(project__owner=owner, project__name="Draft", answers=DRAFT_ANSWERS)
+    foreign = AssessmentFactory(
+        project__owner=other_user, project__name="Not yours", answers=complete_answers
+    )
+    foreign_share, _ = create_share_link(foreign)
+    example = AssessmentFactory(project=ExampleProjectFactory(), answers=complete_answers)
+    return World(
+        owner=owner,
+        other_user=other_user,
+        project=project,
+        assessment=assessment,
+        share=share,
+        token=token,
+        revoked=revoked,
+        revoked_token=revoked_token,
+        draft=draft,
+        foreign_assessment=foreign,
+        foreign_share=foreign_share,
+        example=example,
+        answers=dict(complete_answers),
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,9 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from assessments.models import Answer, Assessment, Project, ShareLink
-from assessments.services import save_answers, start_assessment
+from assessments.services import start_assessment
 from assessments.sharing import create_share_link
+from tests.factories import set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +117,7 @@ def owned(owner, complete_answers):
     """The owner's project with a complete assessment: (project, assessment)."""
     project = Project.objects.create(owner=owner, name="Support bot", description="Private")
     assessment = start_assessment(project)
-    save_answers(assessment, complete_answers)
+    set_answers(assessment, complete_answers)
     create_share_link(assessment, label="for the board")
     return project, assessment
 
@@ -366,7 +367,7 @@ def test_owner_saves_answers(client, owner, owned, complete_answers, name):
     client.force_login(owner)
     route = ROUTES[ROUTE_IDS.index(name)]
     request(client, route, "POST", owned, complete_answers)
-    assert owned[1].answers_dict_fresh()["latency"] == "batch"
+    assert stored_answers(owned[1])["latency"] == "batch"
 
 
 def test_owner_htmx_save_gets_200(client, owner, owned, complete_answers):

@@ -19,8 +19,9 @@ from django.test import Client
 from django.urls import reverse
 
 from assessments.models import Answer, Assessment, Project
-from assessments.services import save_answer, save_answers, start_assessment
+from assessments.services import start_assessment
 from assessments.validation import InvalidAnswers
+from tests.factories import set_answers, stored_answers
 
 pytestmark = [
     pytest.mark.skipif(
@@ -106,7 +107,7 @@ def new_assessment(owner):
     def make(answers: dict[str, Any] | None = None) -> Assessment:
         assessment = start_assessment(Project.objects.create(owner=owner, name="Race"))
         if answers:
-            save_answers(assessment, answers)
+            set_answers(assessment, answers)
         return assessment
 
     return make
@@ -150,13 +151,13 @@ def test_different_questions_saved_at_once_all_persist(new_assessment, threads):
         assessment = new_assessment()
 
         def save(question_id, value, pk=assessment.pk):
-            return save_answer(Assessment.objects.get(pk=pk), question_id, value)
+            return set_answers(Assessment.objects.get(pk=pk), {question_id: value})
 
         outcomes = run_together([lambda q=q, v=v: save(q, v) for q, v in chosen.items()])
 
         assert errors(outcomes) == []
         assert [value for _, value in outcomes] == list(chosen.values())
-        assert assessment.answers_dict_fresh() == chosen
+        assert stored_answers(assessment) == chosen
         assert Answer.objects.filter(assessment=assessment).count() == threads
         assessment.refresh_from_db()
         assert assessment.answers_changed_at is not None
@@ -184,7 +185,7 @@ def test_different_questions_autosaved_at_once_all_persist(
         assert errors(outcomes) == []
         statuses = [describe(response) for _, response in outcomes]
         assert statuses == ["200"] * threads
-        assert assessment.answers_dict_fresh() == chosen
+        assert stored_answers(assessment) == chosen
 
 
 # --- (c) the same question, two values ---------------------------------------------------
@@ -207,7 +208,7 @@ def test_same_question_saved_twice_at_once_keeps_exactly_one_of_the_values(
         assessment = new_assessment(start)
 
         def save(value, pk=assessment.pk):
-            return save_answer(Assessment.objects.get(pk=pk), question_id, value)
+            return set_answers(Assessment.objects.get(pk=pk), {question_id: value})
 
         outcomes = run_together([lambda v=v: save(v) for v in values])
 
@@ -243,7 +244,7 @@ def test_same_question_autosaved_twice_at_once_keeps_exactly_one_of_the_values(
 
 
 def both_none(assessment: Assessment) -> bool:
-    stored = assessment.answers_dict_fresh()
+    stored = stored_answers(assessment)
     return stored.get("knowledge_needs") == ["none"] == stored.get("behavior_needs")
 
 
@@ -255,7 +256,7 @@ def test_no_knowledge_and_no_behaviour_saved_at_once_only_one_succeeds(new_asses
         assessment = new_assessment(ANSWERS)
 
         def save(question_id, pk=assessment.pk):
-            return save_answer(Assessment.objects.get(pk=pk), question_id, ["none"])
+            return set_answers(Assessment.objects.get(pk=pk), {question_id: ["none"]})
 
         outcomes = run_together([lambda q=q: save(q) for q in NEEDS])
 
@@ -263,7 +264,7 @@ def test_no_knowledge_and_no_behaviour_saved_at_once_only_one_succeeds(new_asses
         assert len(failures) == 1, outcomes  # the assessment row lock serialises the two
         assert isinstance(failures[0], InvalidAnswers), failures
         assert not both_none(assessment)
-        stored = assessment.answers_dict_fresh()
+        stored = stored_answers(assessment)
         saved = NEEDS[[kind for kind, _ in outcomes].index("ok")]
         assert stored[saved] == ["none"]
         other = NEEDS[1 - NEEDS.index(saved)]

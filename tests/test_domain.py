@@ -8,8 +8,9 @@ from django.http import Http404
 from assessments.access import get_owned_assessment
 from assessments.examples import load_examples
 from assessments.models import Answer, Assessment, Project
-from assessments.services import evaluate_assessment, save_answer, save_answers, start_assessment
+from assessments.services import evaluate_assessment, start_assessment
 from assessments.validation import InvalidAnswers
+from tests.factories import set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +23,11 @@ def project():
 
 def test_saving_one_question_leaves_the_others_alone(project):
     assessment = start_assessment(project)
-    save_answer(assessment, "latency", "batch")
-    save_answer(assessment, "budget", "limited")
-    save_answer(assessment, "latency", "realtime")
+    set_answers(assessment, {"latency": "batch"})
+    set_answers(assessment, {"budget": "limited"})
+    set_answers(assessment, {"latency": "realtime"})
 
-    assert assessment.answers_dict() == {"latency": "realtime", "budget": "limited"}
+    assert stored_answers(assessment) == {"latency": "realtime", "budget": "limited"}
     assert assessment.answers.count() == 2
     assessment.refresh_from_db()
     assert assessment.answers_changed_at is not None
@@ -34,21 +35,21 @@ def test_saving_one_question_leaves_the_others_alone(project):
 
 def test_invalid_answer_changes_nothing(project):
     assessment = start_assessment(project)
-    save_answer(assessment, "latency", "batch")
+    set_answers(assessment, {"latency": "batch"})
     with pytest.raises(InvalidAnswers):
-        save_answer(assessment, "latency", "slow")
+        set_answers(assessment, {"latency": "slow"})
     with pytest.raises(InvalidAnswers):
-        save_answer(assessment, "no_such_question", "x")
+        set_answers(assessment, {"no_such_question": "x"})
     with pytest.raises(InvalidAnswers):
-        save_answers(assessment, {"budget": "limited", "latency": "slow"})
-    assert assessment.answers_dict() == {"latency": "batch"}
+        set_answers(assessment, {"budget": "limited", "latency": "slow"})
+    assert stored_answers(assessment) == {"latency": "batch"}
 
 
 def test_clearing_an_optional_answer_removes_its_row(project):
     assessment = start_assessment(project)
-    save_answer(assessment, "monthly_queries", 5000)
-    save_answer(assessment, "monthly_queries", None)
-    assert assessment.answers_dict() == {}
+    set_answers(assessment, {"monthly_queries": 5000})
+    set_answers(assessment, {"monthly_queries": None})
+    assert stored_answers(assessment) == {}
 
 
 def test_one_row_per_question_is_enforced_by_the_database(project):
@@ -60,7 +61,7 @@ def test_one_row_per_question_is_enforced_by_the_database(project):
 
 def test_a_complete_assessment_is_scored_with_its_own_rubric(project, complete_answers):
     assessment = start_assessment(project)
-    save_answers(assessment, complete_answers)
+    set_answers(assessment, complete_answers)
     evaluation = evaluate_assessment(assessment)
     assert evaluation.missing == []
     assert evaluation.result.verdict == "hybrid"
@@ -69,7 +70,7 @@ def test_a_complete_assessment_is_scored_with_its_own_rubric(project, complete_a
 
 def test_an_unfinished_assessment_reports_what_is_missing(project):
     assessment = start_assessment(project)
-    save_answer(assessment, "latency", "batch")
+    set_answers(assessment, {"latency": "batch"})
     evaluation = evaluate_assessment(assessment)
     assert evaluation.result is None
     assert "latency" not in evaluation.missing
@@ -78,13 +79,13 @@ def test_an_unfinished_assessment_reports_what_is_missing(project):
 
 def test_a_new_assessment_copies_the_current_answers(project, complete_answers):
     first = start_assessment(project)
-    save_answers(first, complete_answers)
+    set_answers(first, complete_answers)
     second = start_assessment(project)
 
     assert project.current_assessment() == second
-    assert second.answers_dict() == first.answers_dict()
-    save_answer(second, "latency", "batch")
-    assert first.answers_dict()["latency"] == "interactive"
+    assert stored_answers(second) == stored_answers(first)
+    set_answers(second, {"latency": "batch"})
+    assert stored_answers(first)["latency"] == "interactive"
 
 
 def test_newest_assessment_is_current(project):
@@ -119,36 +120,36 @@ def test_owned_by_never_returns_examples_or_other_peoples_projects(project):
 
 def test_saving_the_same_value_again_changes_no_timestamp(project):
     assessment = start_assessment(project)
-    assert save_answers(assessment, {"latency": "batch"}) is True
+    assert set_answers(assessment, {"latency": "batch"}) is True
     assessment.refresh_from_db()
     changed_at = assessment.answers_changed_at
-    assert save_answers(assessment, {"latency": "batch"}) is False
-    save_answer(assessment, "latency", "batch")
+    assert set_answers(assessment, {"latency": "batch"}) is False
+    set_answers(assessment, {"latency": "batch"})
     assessment.refresh_from_db()
     assert assessment.answers_changed_at == changed_at
 
 
 def test_required_answers_cannot_be_cleared(project):
     assessment = start_assessment(project)
-    save_answer(assessment, "latency", "batch")
+    set_answers(assessment, {"latency": "batch"})
     with pytest.raises(InvalidAnswers):
-        save_answer(assessment, "latency", None)
-    assert assessment.answers_dict() == {"latency": "batch"}
+        set_answers(assessment, {"latency": None})
+    assert stored_answers(assessment) == {"latency": "batch"}
 
 
 def test_an_owned_assessment_comes_with_its_answers_in_two_queries(
     project, complete_answers, django_assert_num_queries
 ):
     assessment = start_assessment(project)
-    save_answers(assessment, complete_answers)
+    set_answers(assessment, complete_answers)
     with django_assert_num_queries(2):
         loaded = get_owned_assessment(project.owner, assessment.pk)
-        assert loaded.answers_dict() == complete_answers
+        assert stored_answers(loaded) == complete_answers
         assert loaded.project == project
-    save_answer(assessment, "latency", "batch")
-    assert loaded.answers_dict() == complete_answers  # what was loaded, as with a prefetch
+    set_answers(assessment, {"latency": "batch"})
+    assert stored_answers(loaded) == complete_answers  # what was loaded, as with a prefetch
     loaded.refresh_from_db()
-    assert loaded.answers_dict()["latency"] == "batch"
+    assert stored_answers(loaded)["latency"] == "batch"
 
 
 def test_an_assessment_of_another_owner_is_not_found(project, complete_answers):

@@ -20,7 +20,8 @@ from assessments.pdf import (
     memo_pdf,
     static_bytes,
 )
-from assessments.services import evaluate_assessment, save_answer, save_answers, start_assessment
+from assessments.services import evaluate_assessment, start_assessment
+from tests.factories import set_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,7 @@ def assessment(owner, complete_answers):
         owner=owner, name="Support Bot 2", description="Answers customers in our brand voice."
     )
     assessment = start_assessment(project)
-    save_answers(assessment, complete_answers)
+    set_answers(assessment, complete_answers)
     return assessment
 
 
@@ -103,7 +104,7 @@ def test_memo_is_rendered_once_per_content_and_a_changed_answer_makes_a_new_one(
     assert render(assessment) == first
     assert len(calls) == 1
 
-    save_answer(assessment, "behavior_needs", ["none"])
+    set_answers(assessment, {"behavior_needs": ["none"]})
     assessment.refresh_from_db()
     changed = pdf_text(render(assessment))
     assert len(calls) == 2
@@ -118,7 +119,7 @@ def test_project_text_is_escaped_and_cannot_make_the_renderer_fetch(owner, compl
     )
     project = Project.objects.create(owner=owner, name="<b>Bold</b> & co", description=hostile)
     assessment = start_assessment(project)
-    save_answers(assessment, complete_answers)
+    set_answers(assessment, complete_answers)
     fetched = []
     real_fetch = StaticOnlyFetcher.fetch
 

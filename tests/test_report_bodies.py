@@ -12,12 +12,12 @@ from django.utils import dateformat, timezone
 from assessments import report_bodies
 from assessments.forms import ShareLinkForm
 from assessments.models import Project
-from assessments.reports import VERDICT_LABELS
 from assessments.rubric import load_rubric
 from assessments.scoring import score
-from assessments.services import evaluate_assessment, save_answer, save_answers, start_assessment
+from assessments.services import evaluate_assessment, start_assessment
 from assessments.sharing import create_share_link
 from assessments.views.reports import _share_form_fields
+from tests.factories import set_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ RUBRIC = load_rubric()
 def assessment(user, complete_answers):
     project = Project.objects.create(owner=user, name="Support bot")
     assessment = start_assessment(project)
-    save_answers(assessment, complete_answers)
+    set_answers(assessment, complete_answers)
     return assessment
 
 
@@ -62,11 +62,17 @@ def test_the_same_content_is_rendered_once(owner_client, assessment, renders):
 def test_a_changed_answer_is_shown_at_once(owner_client, assessment, complete_answers, renders):
     url = reverse("report", args=[assessment.pk])
     before = score(complete_answers, RUBRIC)
-    assert verdict_of(owner_client.get(url).content.decode()) == VERDICT_LABELS[before.verdict]
+    assert verdict_of(owner_client.get(url).content.decode()) == RUBRIC.verdict_label(
+        before.verdict
+    )
     flip = before.flips[0]  # a single change that changes the verdict
-    save_answer(assessment, flip["question"], flip["to"])
+    set_answers(assessment, {flip["question"]: flip["to"]})
     page = owner_client.get(url).content.decode()
-    assert verdict_of(page) == VERDICT_LABELS[flip["verdict"]] != VERDICT_LABELS[before.verdict]
+    assert (
+        verdict_of(page)
+        == RUBRIC.verdict_label(flip["verdict"])
+        != RUBRIC.verdict_label(before.verdict)
+    )
     assert len(renders) == 2
 
 
@@ -76,9 +82,9 @@ def test_an_answer_changed_back_is_shown_with_its_new_change_time(
     url = reverse("report", args=[assessment.pk])
     flip = score(complete_answers, RUBRIC).flips[0]
     original = verdict_of(owner_client.get(url).content.decode())
-    save_answer(assessment, flip["question"], flip["to"])
+    set_answers(assessment, {flip["question"]: flip["to"]})
     owner_client.get(url)
-    save_answer(assessment, flip["question"], complete_answers[flip["question"]])
+    set_answers(assessment, {flip["question"]: complete_answers[flip["question"]]})
     page = owner_client.get(url).content.decode()
     assert verdict_of(page) == original
     assessment.refresh_from_db()
@@ -117,7 +123,7 @@ def test_the_cache_keeps_a_bounded_number_of_bodies(user, complete_answers, monk
     project = Project.objects.create(owner=user, name="Many")
     for _ in range(4):
         assessment = start_assessment(project)
-        save_answers(assessment, complete_answers)
+        set_answers(assessment, complete_answers)
         evaluation = evaluate_assessment(assessment)
         report_bodies.render_report_body(assessment, evaluation, is_owner=True)
     assert len(report_bodies._bodies) == 2

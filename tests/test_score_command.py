@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.conftest import load_test_scenarios
+from assessments.examples import load_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +25,7 @@ def run_score(*args, stdin=""):
     )
 
 
-@pytest.mark.parametrize("scenario", load_test_scenarios(), ids=lambda s: s["id"])
+@pytest.mark.parametrize("scenario", load_scenarios(), ids=lambda s: s["id"])
 def test_score_answers_every_scenario_with_the_full_result(scenario, tmp_path):
     path = tmp_path / "answers.json"
     path.write_text(json.dumps({"answers": scenario["answers"]}))
@@ -47,14 +47,14 @@ def test_score_answers_every_scenario_with_the_full_result(scenario, tmp_path):
 
 
 def test_score_reads_standard_input():
-    scenario = load_test_scenarios()[0]
+    scenario = load_scenarios()[0]
     completed = run_score("-", stdin=json.dumps({"answers": scenario["answers"]}))
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["verdict"] == scenario["expect"]["verdict"]
 
 
 def test_text_format_is_a_readable_summary():
-    scenario = load_test_scenarios()[0]
+    scenario = load_scenarios()[0]
     completed = run_score("-", "--format", "text", stdin=json.dumps(scenario))
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("Verdict:    RAG")
@@ -82,7 +82,7 @@ def test_malformed_input_exits_2_with_one_line_per_problem(stdin, expected_lines
 
 
 def test_every_problem_gets_its_own_line_naming_the_question():
-    answers = dict(load_test_scenarios()[0]["answers"])
+    answers = dict(load_scenarios()[0]["answers"])
     answers.update(latency="slow", knowledge_needs=["none", "documents"], colour="red")
     del answers["budget"]
     completed = run_score("-", stdin=json.dumps({"answers": answers}))

@@ -27,38 +27,39 @@ LEAN_ORDER = {
 }
 
 
-def needs(question_id: str) -> st.SearchStrategy[list[str]]:
-    real = [c for c in RUBRIC.questions[question_id].choice_ids if c != NONE_CHOICE]
-    picked = st.lists(st.sampled_from(real), min_size=1, unique=True).map(
+def real_needs(
+    question_id: str, without: frozenset[str] = frozenset()
+) -> st.SearchStrategy[list[str]]:
+    """At least one real need (never "none"), in the rubric's order, none of `without`."""
+    real = [
+        c for c in RUBRIC.questions[question_id].choice_ids if c != NONE_CHOICE and c not in without
+    ]
+    return st.lists(st.sampled_from(real), min_size=1, unique=True).map(
         lambda items: [c for c in real if c in items]
     )
-    return st.one_of(st.just([NONE_CHOICE]), picked)
+
+
+def needs(question_id: str, without: frozenset[str] = frozenset()) -> st.SearchStrategy[list[str]]:
+    return st.one_of(st.just([NONE_CHOICE]), real_needs(question_id, without))
 
 
 @st.composite
-def answer_sets(draw) -> dict[str, Any]:
+def answer_sets(draw, without: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A valid answer set; `without`: needs never picked."""
     answers: dict[str, Any] = {
         q: draw(st.sampled_from(RUBRIC.questions[q].choice_ids)) for q in LEAN_ORDER
     }
-    answers["knowledge_needs"] = draw(needs("knowledge_needs"))
+    answers["knowledge_needs"] = draw(needs("knowledge_needs", without))
     answers["behavior_needs"] = draw(
-        needs("behavior_needs")
+        needs("behavior_needs", without)
         if answers["knowledge_needs"] != [NONE_CHOICE]
-        else needs("behavior_needs").filter(lambda v: v != [NONE_CHOICE])
+        else real_needs("behavior_needs", without)
     )
     if draw(st.booleans()):
         answers["eval_set"] = draw(st.sampled_from(["yes", "no"]))
     if draw(st.booleans()):
         answers["monthly_queries"] = draw(st.integers(min_value=0, max_value=10**9))
     return answers
-
-
-def has_knowledge(answers):
-    return answers["knowledge_needs"] != [NONE_CHOICE]
-
-
-def has_behaviour(answers):
-    return answers["behavior_needs"] != [NONE_CHOICE]
 
 
 @settings(max_examples=400)
@@ -69,82 +70,116 @@ def test_rule_0_no_rag_verdict_when_retrieval_is_impossible(answers):
 
 
 @settings(max_examples=400)
-@given(answer_sets())
-def test_rule_1_pure_knowledge_problem_is_rag(answers):
-    answers.update(behavior_needs=[NONE_CHOICE], retrieval_possible="yes")
-    if has_knowledge(answers):
-        assert decide_verdict(answers, RUBRIC) == "rag"
+@given(answer_sets(), real_needs("knowledge_needs"))
+def test_rule_1_pure_knowledge_problem_is_rag(answers, knowledge):
+    answers.update(knowledge_needs=knowledge, behavior_needs=[NONE_CHOICE])
+    answers.update(retrieval_possible="yes")
+    assert decide_verdict(answers, RUBRIC) == "rag"
 
 
 @settings(max_examples=400)
-@given(answer_sets(), st.sampled_from(sorted(ENOUGH)), st.sampled_from(["rarely", "quarterly"]))
+@given(
+    answers=answer_sets(),
+    behaviour=real_needs("behavior_needs"),
+    examples=st.sampled_from(sorted(ENOUGH)),
+    change=st.sampled_from(["rarely", "quarterly"]),
+)
 def test_rule_2_pure_behaviour_with_data_and_stable_knowledge_is_fine_tune(
-    answers, examples, change
+    answers, behaviour, examples, change
 ):
-    answers.update(knowledge_needs=[NONE_CHOICE], labeled_examples=examples)
-    answers.update(knowledge_change=change, answers_differ_6mo="no")
-    if has_behaviour(answers):
-        result = score(answers, RUBRIC)
-        assert result.verdict == "fine_tune"
-        assert "too_few_examples" not in result.warning_codes
+    answers.update(knowledge_needs=[NONE_CHOICE], behavior_needs=behaviour)
+    answers.update(labeled_examples=examples, knowledge_change=change, answers_differ_6mo="no")
+    result = score(answers, RUBRIC)
+    assert result.verdict == "fine_tune"
+    assert "too_few_examples" not in result.warning_codes
 
 
 @settings(max_examples=400)
-@given(answer_sets(), st.sampled_from(sorted(ENOUGH)))
-def test_rule_3_knowledge_and_behaviour_with_data_is_hybrid(answers, examples):
+@given(
+    answers=answer_sets(),
+    knowledge=real_needs("knowledge_needs"),
+    behaviour=real_needs("behavior_needs"),
+    examples=st.sampled_from(sorted(ENOUGH)),
+)
+def test_rule_3_knowledge_and_behaviour_with_data_is_hybrid(
+    answers, knowledge, behaviour, examples
+):
+    answers.update(knowledge_needs=knowledge, behavior_needs=behaviour)
     answers.update(labeled_examples=examples, retrieval_possible="yes")
-    if has_knowledge(answers) and has_behaviour(answers):
-        result = score(answers, RUBRIC)
-        assert result.verdict == "hybrid"
-        assert "hybrid_train_with_context" in result.warning_codes
+    result = score(answers, RUBRIC)
+    assert result.verdict == "hybrid"
+    assert "hybrid_train_with_context" in result.warning_codes
 
 
 @settings(max_examples=400)
-@given(answer_sets(), st.sampled_from(["none", "under_200"]))
-def test_rule_4_knowledge_and_behaviour_without_data_is_rag_for_now(answers, examples):
+@given(
+    answers=answer_sets(),
+    knowledge=real_needs("knowledge_needs"),
+    behaviour=real_needs("behavior_needs"),
+    examples=st.sampled_from(["none", "under_200"]),
+)
+def test_rule_4_knowledge_and_behaviour_without_data_is_rag_for_now(
+    answers, knowledge, behaviour, examples
+):
+    answers.update(knowledge_needs=knowledge, behavior_needs=behaviour)
     answers.update(labeled_examples=examples, retrieval_possible="yes")
-    if has_knowledge(answers) and has_behaviour(answers):
-        result = score(answers, RUBRIC)
-        assert result.verdict == "rag"
-        assert "too_few_examples" in result.warning_codes
-        assert any("hybrid becomes viable" in step for step in result.next_steps)
-        assert any(flip["verdict"] == "hybrid" for flip in result.flips)
+    result = score(answers, RUBRIC)
+    assert result.verdict == "rag"
+    assert "too_few_examples" in result.warning_codes
+    assert any("hybrid becomes viable" in step for step in result.next_steps)
+    assert any(flip["verdict"] == "hybrid" for flip in result.flips)
 
 
 @settings(max_examples=400)
-@given(answer_sets(), st.sampled_from(["none", "under_200"]))
-def test_rule_5_pure_behaviour_without_data_is_fine_tune_not_ready(answers, examples):
-    answers.update(knowledge_needs=[NONE_CHOICE], labeled_examples=examples)
-    if has_behaviour(answers):
-        result = score(answers, RUBRIC)
-        assert (result.verdict, result.readiness) == ("fine_tune", "not_ready")
-        assert [b["code"] for b in result.blockers] == ["too_few_examples"]
+@given(
+    answers=answer_sets(),
+    behaviour=real_needs("behavior_needs"),
+    examples=st.sampled_from(["none", "under_200"]),
+)
+def test_rule_5_pure_behaviour_without_data_is_fine_tune_not_ready(answers, behaviour, examples):
+    answers.update(knowledge_needs=[NONE_CHOICE], behavior_needs=behaviour)
+    answers.update(labeled_examples=examples)
+    result = score(answers, RUBRIC)
+    assert (result.verdict, result.readiness) == ("fine_tune", "not_ready")
+    assert [b["code"] for b in result.blockers] == ["too_few_examples"]
 
 
-def one_step(answers, question_id, towards):
-    """The answer one step towards `towards` ('rag' or 'fine_tune'), or None at the end."""
+@st.composite
+def leaning_steps(draw):
+    """Valid answers, a leaning question, a direction ('rag' or 'fine_tune'), and the answer
+    one step that way: the question's drawn answer is never already at that end."""
+    answers = draw(answer_sets())
+    question_id = draw(st.sampled_from(sorted(LEAN_ORDER)))
+    towards = draw(st.sampled_from(["rag", "fine_tune"]))
     order = LEAN_ORDER[question_id]
-    index = order.index(answers[question_id]) + (-1 if towards == "rag" else 1)
-    return order[index] if 0 <= index < len(order) else None
+    index = draw(st.integers(0, len(order) - 2))
+    more_rag, more_fine_tune = order[index], order[index + 1]
+    answers[question_id], value = (
+        (more_fine_tune, more_rag) if towards == "rag" else (more_rag, more_fine_tune)
+    )
+    return answers, question_id, towards, value
+
+
+@st.composite
+def need_additions(draw):
+    """Valid answers, and a knowledge need and a behaviour need they do not have yet."""
+    knowledge = draw(st.sampled_from(["documents", "catalog", "customer_data"]))
+    behaviour = draw(st.sampled_from(["tone", "format", "taxonomy", "guardrails"]))
+    answers = draw(answer_sets(without=frozenset({knowledge, behaviour})))
+    return answers, knowledge, behaviour
 
 
 def add_need(answers, question_id, choice):
     current = [c for c in answers[question_id] if c != NONE_CHOICE]
-    if choice in current:
-        return None
     ids = RUBRIC.questions[question_id].choice_ids
     return [c for c in ids if c in {*current, choice}]
 
 
 @settings(max_examples=800)
-@given(answer_sets(), st.sampled_from(sorted(LEAN_ORDER)), st.sampled_from(["rag", "fine_tune"]))
-def test_rule_6_a_leaning_answer_never_moves_the_verdict_to_the_opposite_side(
-    answers, question_id, towards
-):
+@given(leaning_steps())
+def test_rule_6_a_leaning_answer_never_moves_the_verdict_to_the_opposite_side(step):
+    answers, question_id, towards, value = step
     before = decide_verdict(answers, RUBRIC)
-    value = one_step(answers, question_id, towards)
-    if value is None:
-        return
     after = decide_verdict({**answers, question_id: value}, RUBRIC)
     if towards == "rag":
         assert not (before == "rag" and after == "fine_tune")
@@ -153,19 +188,16 @@ def test_rule_6_a_leaning_answer_never_moves_the_verdict_to_the_opposite_side(
 
 
 @settings(max_examples=400)
-@given(answer_sets(), st.data())
-def test_rule_6_adding_a_need_never_moves_the_verdict_to_the_opposite_side(answers, data):
-    knowledge = data.draw(st.sampled_from(["documents", "catalog", "customer_data"]))
-    behaviour = data.draw(st.sampled_from(["tone", "format", "taxonomy", "guardrails"]))
+@given(need_additions())
+def test_rule_6_adding_a_need_never_moves_the_verdict_to_the_opposite_side(addition):
+    answers, knowledge, behaviour = addition
     before = decide_verdict(answers, RUBRIC)
     more_knowledge = add_need(answers, "knowledge_needs", knowledge)
-    if more_knowledge is not None:
-        after = decide_verdict({**answers, "knowledge_needs": more_knowledge}, RUBRIC)
-        assert not (before == "rag" and after == "fine_tune")
+    after = decide_verdict({**answers, "knowledge_needs": more_knowledge}, RUBRIC)
+    assert not (before == "rag" and after == "fine_tune")
     more_behaviour = add_need(answers, "behavior_needs", behaviour)
-    if more_behaviour is not None:
-        after = decide_verdict({**answers, "behavior_needs": more_behaviour}, RUBRIC)
-        assert not (before == "fine_tune" and after == "rag")
+    after = decide_verdict({**answers, "behavior_needs": more_behaviour}, RUBRIC)
+    assert not (before == "fine_tune" and after == "rag")
 
 
 @settings(max_examples=300)

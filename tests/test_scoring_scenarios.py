@@ -2,11 +2,11 @@
 
 import pytest
 
+from assessments.examples import load_scenarios
 from assessments.scoring import score
 from assessments.validation import clean_answers
-from tests.conftest import load_test_scenarios
 
-SCENARIOS = load_test_scenarios()
+SCENARIOS = load_scenarios()
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["id"] for s in SCENARIOS])

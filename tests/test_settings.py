@@ -41,3 +41,29 @@ def test_production_starts_with_a_real_secret_key():
 def test_local_use_needs_no_configuration():
     completed = django_check()
     assert completed.returncode == 0, completed.stderr
+
+
+@pytest.mark.parametrize("name", ["SECURE_PROXY_SSL", "DEBUG", "TRUST_X_FORWARDED_FOR"])
+def test_a_boolean_that_is_neither_true_nor_false_stops_start_up(name):
+    completed = django_check(**{name: "ture"})
+    assert completed.returncode != 0
+    assert f"{name}='ture' is neither true nor false" in completed.stderr
+
+
+@pytest.mark.parametrize(("value", "debug"), [("Yes", True), (" off ", False), ("", True)])
+def test_booleans_accept_the_usual_spellings_and_empty_means_the_default(value, debug):
+    completed = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.DEBUG)"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "advisor.settings",
+            "DEBUG": value,
+            "SECRET_KEY": "a-real-and-long-secret-" + "x" * 40,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == str(debug)

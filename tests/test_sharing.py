@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Answer, Project, ShareLink
-from assessments.services import save_answers, start_assessment
+from assessments.services import start_assessment
 from assessments.sharing import create_share_link, hash_token, resolve_token
+from tests.factories import set_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def owner():
 def assessment(owner, complete_answers):
     project = Project.objects.create(owner=owner, name="Support bot", description="Private")
     assessment = start_assessment(project)
-    save_answers(assessment, complete_answers)
+    set_answers(assessment, complete_answers)
     return assessment
 
 

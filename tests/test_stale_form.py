@@ -7,7 +7,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from assessments.models import Project
-from assessments.services import save_answer, save_answers, start_assessment
+from assessments.services import start_assessment
+from tests.factories import set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def owner_client(client):
 @pytest.fixture
 def assessment(owner_client, complete_answers):
     assessment = start_assessment(Project.objects.create(owner=owner_client.owner, name="Bot"))
-    save_answers(assessment, complete_answers)
+    set_answers(assessment, complete_answers)
     return assessment
 
 
@@ -40,7 +41,7 @@ def test_a_change_made_elsewhere_after_loading_is_kept_and_the_user_is_told(
     owner_client, assessment, complete_answers
 ):
     loaded = load_form(owner_client, assessment)
-    save_answer(assessment, "latency", "realtime")  # another tab, after this page loaded
+    set_answers(assessment, {"latency": "realtime"})  # another tab, after this page loaded
 
     stale_submission = form_data(complete_answers) | {"budget": "limited"} | loaded
     response = owner_client.post(reverse("questionnaire", args=[assessment.pk]), stale_submission)
@@ -51,30 +52,30 @@ def test_a_change_made_elsewhere_after_loading_is_kept_and_the_user_is_told(
     assert "is now <strong>Real-time: voice, sub-second</strong>" in page
     assert re.search(r'name="latency" value="realtime" checked', page)
     assert re.search(r'name="budget" value="limited" checked', page), "other choices are kept"
-    stored = assessment.answers_dict_fresh()
+    stored = stored_answers(assessment)
     assert stored["latency"] == "realtime"
     assert stored["budget"] == complete_answers["budget"]
 
 
 def test_submitting_again_from_the_refreshed_form_saves(owner_client, assessment, complete_answers):
     loaded = load_form(owner_client, assessment)
-    save_answer(assessment, "latency", "realtime")
+    set_answers(assessment, {"latency": "realtime"})
     url = reverse("questionnaire", args=[assessment.pk])
     refreshed = owner_client.post(url, form_data(complete_answers) | loaded).content.decode()
     new_loaded = re.search(r'name="loaded_at" value="([^"]+)"', refreshed).group(1)
 
     data = form_data(complete_answers) | {"latency": "batch", "loaded_at": new_loaded}
     assert owner_client.post(url, data).status_code == 302
-    assert assessment.answers_dict_fresh()["latency"] == "batch"
+    assert stored_answers(assessment)["latency"] == "batch"
 
 
 def test_this_pages_own_autosaves_are_not_conflicts(owner_client, assessment, complete_answers):
     loaded = load_form(owner_client, assessment)
-    save_answer(assessment, "latency", "batch")  # autosaved from this very page
+    set_answers(assessment, {"latency": "batch"})  # autosaved from this very page
     data = form_data(complete_answers) | {"latency": "batch", "budget": "limited"} | loaded
     response = owner_client.post(reverse("questionnaire", args=[assessment.pk]), data)
     assert response.status_code == 302
-    stored = assessment.answers_dict_fresh()
+    stored = stored_answers(assessment)
     assert (stored["latency"], stored["budget"]) == ("batch", "limited")
 
 
@@ -82,8 +83,8 @@ def test_answers_changed_elsewhere_but_not_touched_by_the_form_do_not_block_it(
     owner_client, assessment, complete_answers
 ):
     loaded = load_form(owner_client, assessment)
-    save_answer(assessment, "latency", "realtime")
+    set_answers(assessment, {"latency": "realtime"})
     data = form_data(complete_answers | {"latency": "realtime"}) | {"budget": "limited"} | loaded
     response = owner_client.post(reverse("questionnaire", args=[assessment.pk]), data)
     assert response.status_code == 302
-    assert assessment.answers_dict_fresh()["budget"] == "limited"
+    assert stored_answers(assessment)["budget"] == "limited"

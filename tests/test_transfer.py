@@ -8,9 +8,10 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from assessments.models import Answer, Assessment, Project
-from assessments.services import save_answer, save_answers, start_assessment
+from assessments.services import start_assessment
 from assessments.transfer import export_project, import_project
 from assessments.validation import InvalidAnswers
+from tests.factories import set_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +27,10 @@ def project(owner, complete_answers):
         owner=owner, name="Support bot ✓", description="Line one\nLine two <b>bold</b>"
     )
     first = start_assessment(project)
-    save_answers(first, complete_answers | {"eval_set": "no", "monthly_queries": 120000})
+    set_answers(first, complete_answers | {"eval_set": "no", "monthly_queries": 120000})
     second = start_assessment(project)
-    save_answer(second, "labeled_examples", "under_200")
-    save_answer(second, "monthly_queries", None)
+    set_answers(second, {"labeled_examples": "under_200"})
+    set_answers(second, {"monthly_queries": None})
     start_assessment(project, copy_current=False)  # an empty, just-started one
     return project
 

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Answer, Assessment, Project
-from assessments.services import save_answer, save_answers, start_assessment
+from assessments.services import start_assessment
+from tests.factories import set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ def project(user):
 
 @pytest.fixture
 def complete_project(project, complete_answers):
-    save_answers(start_assessment(project), complete_answers)
+    set_answers(start_assessment(project), complete_answers)
     return project
 
 
@@ -88,7 +89,7 @@ def test_project_list_shows_verdict_badge_readiness_and_last_change(owner_client
 
 
 def test_project_list_shows_progress_of_an_unfinished_assessment(owner_client, project):
-    save_answer(start_assessment(project), "latency", "batch")
+    set_answers(start_assessment(project), {"latency": "batch"})
 
     [row] = table_rows(owner_client.get(reverse("project_list")).content.decode())
     assert "In progress: 1 of 13 answered" in row
@@ -280,7 +281,7 @@ def test_start_new_assessment_copies_the_current_answers(
     assert second != first
     assert response.status_code == 302
     assert response.url == reverse("questionnaire", args=[second.pk])
-    assert second.answers_dict() == first.answers_dict() == complete_answers
+    assert stored_answers(second) == stored_answers(first) == complete_answers
     assert complete_project.assessments.count() == 2
     page = owner_client.get(response.url).content.decode()
     assert "New assessment started with your current answers" in page
@@ -297,8 +298,8 @@ def test_changing_the_new_assessment_leaves_the_old_one_alone(owner_client, comp
         HTTP_HX_REQUEST="true",
     )
 
-    assert second.answers_dict_fresh()["latency"] == "batch"
-    assert first.answers_dict_fresh()["latency"] == "interactive"
+    assert stored_answers(second)["latency"] == "batch"
+    assert stored_answers(first)["latency"] == "interactive"
 
 
 # --- Project page ------------------------------------------------------------------------
@@ -307,7 +308,7 @@ def test_changing_the_new_assessment_leaves_the_old_one_alone(owner_client, comp
 def test_project_page_shows_the_current_assessment_and_the_history(owner_client, complete_project):
     first = complete_project.current_assessment()
     second = start_assessment(complete_project)
-    save_answer(second, "latency", "realtime")
+    set_answers(second, {"latency": "realtime"})
 
     response = owner_client.get(reverse("project_detail", args=[complete_project.pk]))
 
@@ -332,7 +333,7 @@ def test_project_page_shows_the_current_assessment_and_the_history(owner_client,
 
 def test_project_page_shows_progress_of_an_unfinished_current_assessment(owner_client, project):
     assessment = start_assessment(project)
-    save_answer(assessment, "latency", "batch")
+    set_answers(assessment, {"latency": "batch"})
 
     content = owner_client.get(reverse("project_detail", args=[project.pk])).content.decode()
 
@@ -344,7 +345,7 @@ def test_project_page_shows_progress_of_an_unfinished_current_assessment(owner_c
 
 def test_project_page_links_an_unfinished_old_assessment_to_its_answers(owner_client, project):
     old = start_assessment(project)
-    save_answer(old, "latency", "batch")
+    set_answers(old, {"latency": "batch"})
     start_assessment(project)
 
     content = owner_client.get(reverse("project_detail", args=[project.pk])).content.decode()

@@ -14,8 +14,9 @@ from django.utils.html import escape
 
 from assessments.models import Answer, Assessment, Project
 from assessments.rubric import load_rubric
-from assessments.services import save_answer, save_answers, start_assessment
+from assessments.services import start_assessment
 from assessments.validation import NOTHING_TO_SOLVE
+from tests.factories import set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def assessment(project):
 
 @pytest.fixture
 def complete_assessment(assessment, complete_answers):
-    save_answers(assessment, complete_answers)
+    set_answers(assessment, complete_answers)
     return assessment
 
 
@@ -49,7 +50,7 @@ def form_data(answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def stored(assessment: Assessment) -> dict[str, Any]:
-    return assessment.answers_dict_fresh()
+    return stored_answers(assessment)
 
 
 def questionnaire_url(assessment: Assessment) -> str:
@@ -137,7 +138,7 @@ def test_each_question_autosaves_to_its_own_url(owner_client, assessment):
 
 def test_questionnaire_shows_the_stored_answers_as_checked(owner_client, complete_assessment):
     complete_answers = stored(complete_assessment)
-    save_answer(complete_assessment, "monthly_queries", 50000)
+    set_answers(complete_assessment, {"monthly_queries": 50000})
     fieldsets = parse_fieldsets(
         owner_client.get(questionnaire_url(complete_assessment)).content.decode()
     )
@@ -169,8 +170,8 @@ def test_questionnaire_without_needs_asks_for_them_in_the_panel(owner_client, as
 def test_questionnaire_shows_a_provisional_verdict_once_the_needs_are_known(
     owner_client, assessment
 ):
-    save_answer(assessment, "knowledge_needs", ["documents"])
-    save_answer(assessment, "behavior_needs", ["none"])
+    set_answers(assessment, {"knowledge_needs": ["documents"]})
+    set_answers(assessment, {"behavior_needs": ["none"]})
 
     content = owner_client.get(questionnaire_url(assessment)).content.decode()
 
@@ -296,8 +297,8 @@ def test_an_answered_required_question_submitted_empty_is_an_error_and_is_not_cl
 def test_full_form_post_can_clear_optional_answers(
     owner_client, complete_assessment, complete_answers
 ):
-    save_answer(complete_assessment, "monthly_queries", 50000)
-    save_answer(complete_assessment, "eval_set", "yes")
+    set_answers(complete_assessment, {"monthly_queries": 50000})
+    set_answers(complete_assessment, {"eval_set": "yes"})
     data = form_data(complete_answers) | {"monthly_queries": ""}
 
     response = owner_client.post(questionnaire_url(complete_assessment), data)
@@ -373,7 +374,7 @@ def test_htmx_save_updates_the_live_verdict(owner_client, complete_assessment):
 
 
 def test_htmx_save_of_the_last_answer_offers_the_report(owner_client, assessment, complete_answers):
-    save_answers(assessment, {q: v for q, v in complete_answers.items() if q != "regulated"})
+    set_answers(assessment, {q: v for q, v in complete_answers.items() if q != "regulated"})
 
     response = owner_client.post(save_url(assessment, "regulated"), {"regulated": "no"}, **HTMX)
 
@@ -404,7 +405,7 @@ def test_htmx_save_sets_answers_last_changed(owner_client, assessment):
 def test_htmx_save_of_an_invalid_value_is_422_not_saved_and_changes_nothing(
     owner_client, complete_assessment, question_id, values, message
 ):
-    save_answer(complete_assessment, "monthly_queries", 50000)
+    set_answers(complete_assessment, {"monthly_queries": 50000})
     before = stored(complete_assessment)
 
     response = owner_client.post(
@@ -436,7 +437,7 @@ def test_htmx_save_rejects_none_mixed_with_other_choices(owner_client, complete_
 
 
 def test_htmx_save_rejects_both_needs_none_as_nothing_to_solve(owner_client, assessment):
-    save_answer(assessment, "behavior_needs", ["none"])
+    set_answers(assessment, {"behavior_needs": ["none"]})
 
     response = owner_client.post(
         save_url(assessment, "knowledge_needs"), {"knowledge_needs": ["none"]}, **HTMX
@@ -453,7 +454,7 @@ def test_htmx_save_rejects_both_needs_none_as_nothing_to_solve(owner_client, ass
 def test_htmx_save_of_the_second_none_need_is_rejected_whichever_comes_first(
     owner_client, assessment
 ):
-    save_answer(assessment, "knowledge_needs", ["none"])
+    set_answers(assessment, {"knowledge_needs": ["none"]})
 
     response = owner_client.post(
         save_url(assessment, "behavior_needs"), {"behavior_needs": ["none"]}, **HTMX
@@ -467,7 +468,7 @@ def test_htmx_save_of_the_second_none_need_is_rejected_whichever_comes_first(
 def test_htmx_save_can_clear_the_optional_monthly_queries(
     owner_client, complete_assessment, complete_answers
 ):
-    save_answer(complete_assessment, "monthly_queries", 50000)
+    set_answers(complete_assessment, {"monthly_queries": 50000})
 
     response = owner_client.post(
         save_url(complete_assessment, "monthly_queries"), {"monthly_queries": ""}, **HTMX
@@ -516,7 +517,7 @@ def test_non_htmx_post_to_save_question_saves_and_redirects_to_the_question(
 def test_non_htmx_post_of_an_invalid_value_redirects_with_an_error_message(
     owner_client, assessment
 ):
-    save_answer(assessment, "latency", "batch")
+    set_answers(assessment, {"latency": "batch"})
 
     response = owner_client.post(save_url(assessment, "latency"), {"latency": "slow"})
 
@@ -634,8 +635,8 @@ def test_questionnaire_queries_do_not_grow_with_the_number_of_answers(
     owner_client, project, complete_answers
 ):
     one, full = start_assessment(project), start_assessment(project)
-    save_answer(one, "latency", "batch")
-    save_answers(full, complete_answers)
+    set_answers(one, {"latency": "batch"})
+    set_answers(full, complete_answers)
 
     with CaptureQueriesContext(connection) as few:
         owner_client.get(questionnaire_url(one))

@@ -12,10 +12,10 @@ from django.utils.html import escape
 
 from assessments.examples import load_examples, load_scenarios
 from assessments.models import Answer, Project
-from assessments.reports import VERDICT_LABELS
 from assessments.rubric import load_rubric
 from assessments.scoring import score
-from assessments.services import save_answer, save_answers, start_assessment
+from assessments.services import start_assessment
+from tests.factories import set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def project(user):
 @pytest.fixture
 def complete_assessment(project, complete_answers):
     assessment = start_assessment(project)
-    save_answers(assessment, complete_answers)
+    set_answers(assessment, complete_answers)
     return assessment
 
 
@@ -104,7 +104,7 @@ def test_report_shows_the_score_chart_as_accessible_svg_and_as_a_table(report_pa
     assert "<title" in scores
     assert "Options considered (the chart as text)" in scores
     for approach, value in result.scores.items():
-        assert VERDICT_LABELS[approach] in scores
+        assert RUBRIC.verdict_label(approach) in scores
         assert f"<td>{value} / 100</td>" in scores
     assert 'class="is-verdict"' in scores
 
@@ -158,9 +158,9 @@ def test_report_shows_the_project_name_and_description(report_page):
 
 
 def test_report_shows_blockers_when_not_ready(owner_client, complete_assessment):
-    save_answer(complete_assessment, "kb_state", "messy")
-    save_answer(complete_assessment, "labeled_examples", "none")
-    evaluation = score(complete_assessment.answers_dict_fresh(), RUBRIC)
+    set_answers(complete_assessment, {"kb_state": "messy"})
+    set_answers(complete_assessment, {"labeled_examples": "none"})
+    evaluation = score(stored_answers(complete_assessment), RUBRIC)
     assert evaluation.readiness == "not_ready"
 
     content = owner_client.get(reverse("report", args=[complete_assessment.pk])).content.decode()
@@ -173,7 +173,7 @@ def test_report_shows_blockers_when_not_ready(owner_client, complete_assessment)
 
 def test_incomplete_assessment_report_says_it_is_not_ready_yet(owner_client, project):
     assessment = start_assessment(project)
-    save_answer(assessment, "latency", "batch")
+    set_answers(assessment, {"latency": "batch"})
 
     response = owner_client.get(reverse("report", args=[assessment.pk]))
 
@@ -274,7 +274,7 @@ def test_report_runs_a_constant_number_of_queries(
 ):
     assessment = start_assessment(project)
     answers = complete_answers if answered == "all" else {"latency": "batch"}
-    save_answers(assessment, answers)
+    set_answers(assessment, answers)
 
     with django_assert_max_num_queries(QUERY_BUDGET):
         response = owner_client.get(reverse("report", args=[assessment.pk]))
@@ -286,8 +286,8 @@ def test_report_queries_do_not_grow_with_the_number_of_answers(
     owner_client, project, complete_answers
 ):
     few, full = start_assessment(project), start_assessment(project)
-    save_answer(few, "latency", "batch")
-    save_answers(full, complete_answers)
+    set_answers(few, {"latency": "batch"})
+    set_answers(full, complete_answers)
 
     with CaptureQueriesContext(connection) as one:
         owner_client.get(reverse("report", args=[few.pk]))

@@ -15,6 +15,8 @@ from typing import Any
 RUBRIC_DIR = Path(__file__).resolve().parent
 CURRENT_VERSION = "v1"
 APPROACHES = ("rag", "fine_tune", "hybrid")
+READINESS = ("ready", "not_ready")
+CONFIDENCE = ("high", "medium", "low")
 NONE_CHOICE = "none"
 # Derived facts a condition may test besides plain answers.
 FACT_KEYS = ("knowledge_need", "behavior_need")
@@ -149,14 +151,22 @@ class Rubric:
     blockers: Mapping[str, Text]
     warnings: Mapping[str, Text]
     next_steps: Mapping[str, tuple[str, ...]]
+    labels: Mapping[str, Mapping[str, str]]  # "readiness" and "confidence": code -> label
     questions: Mapping[str, Question] = field(default_factory=dict)
 
     @property
     def required_ids(self) -> tuple[str, ...]:
         return tuple(q.id for q in self.questions.values() if q.required)
 
-    def approach_label(self, approach: str) -> str:
-        return self.approaches[approach]["label"]
+    # The one source of every label a result is shown with: page, PDF and terminal.
+    def verdict_label(self, verdict: str) -> str:
+        return self.approaches[verdict]["label"]
+
+    def readiness_label(self, readiness: str) -> str:
+        return self.labels["readiness"][readiness]
+
+    def confidence_label(self, confidence: str) -> str:
+        return self.labels["confidence"][confidence]
 
 
 def _condition(raw: Mapping[str, Any], questions: Mapping[str, Question]) -> Condition:
@@ -201,6 +211,16 @@ def _check_approaches(names: Any, where: str) -> None:
         raise RubricError(f"{where} names unknown approaches {sorted(unknown)}")
 
 
+def _check_labels(raw: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    labels = {}
+    for kind, codes in (("readiness", READINESS), ("confidence", CONFIDENCE)):
+        given = dict(raw.get(kind, {}))
+        if set(given) != set(codes):
+            raise RubricError(f"labels.{kind} must name exactly {list(codes)}, not {sorted(given)}")
+        labels[kind] = given
+    return labels
+
+
 def parse_rubric(data: Mapping[str, Any]) -> Rubric:
     """Build a Rubric from already-parsed TOML data, checking its internal references."""
     sections = _sections(data)
@@ -240,6 +260,9 @@ def parse_rubric(data: Mapping[str, Any]) -> Rubric:
         for s in data["signals"]
     )
     _check_approaches(data["approaches"], "approaches")
+    unnamed = set(APPROACHES) - set(data["approaches"])
+    if unnamed:
+        raise RubricError(f"approaches lacks {sorted(unnamed)}")
     return Rubric(
         version=data["version"],
         title=data["title"],
@@ -259,6 +282,7 @@ def parse_rubric(data: Mapping[str, Any]) -> Rubric:
             code: Text(raw["message"], raw["reason"]) for code, raw in data["warnings"].items()
         },
         next_steps={path: tuple(steps) for path, steps in data["next_steps"].items()},
+        labels=_check_labels(data.get("labels", {})),
         questions=questions,
     )
 

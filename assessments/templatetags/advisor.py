@@ -1,15 +1,38 @@
-from django import template
+"""How a result's verdict, confidence and readiness are written in templates. Every label
+comes from the rubric the result was scored with."""
 
-from assessments.reports import READINESS_LABELS, VERDICT_LABELS
+from django import template
+from django.utils.html import format_html
+
+from assessments.rubric import Rubric, load_rubric
+from assessments.scoring import Result
 
 register = template.Library()
 
+# Readiness is never shown by colour alone.
+READINESS_MARKS = {"ready": "✓", "not_ready": "⚠"}
+
+
+def _rubric(result: Result) -> Rubric:
+    return load_rubric(result.rubric_version)
+
 
 @register.filter
-def verdict_label(code: str) -> str:
-    return VERDICT_LABELS.get(code, code)
+def verdict_label(result: Result) -> str:
+    return _rubric(result).verdict_label(result.verdict)
 
 
 @register.filter
-def readiness_label(code: str) -> str:
-    return READINESS_LABELS.get(code, code)
+def confidence_label(result: Result) -> str:
+    return _rubric(result).confidence_label(result.confidence)
+
+
+@register.simple_tag
+def readiness(result: Result, badge: bool = False) -> str:
+    """“✓ Ready” or “⚠ Not ready”; with badge=True, as a badge."""
+    label = _rubric(result).readiness_label(result.readiness)
+    text = f"{READINESS_MARKS[result.readiness]} {label}"
+    if not badge:
+        return text  # a simple tag's text is escaped like any variable
+    css = "badge-ready" if result.readiness == "ready" else "badge-not-ready"
+    return format_html('<span class="badge {}">{}</span>', css, text)

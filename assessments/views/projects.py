@@ -7,34 +7,26 @@ from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from assessments.access import get_owned_project, owned_projects
+from assessments.access import get_owned_project
 from assessments.forms import ImportForm, ProjectForm
-from assessments.services import (
-    evaluate_assessment,
-    start_assessment,
-    with_current_assessment,
-)
+from assessments.models import Assessment, Project
+from assessments.services import create_project, evaluate_assessment, start_assessment
 from assessments.transfer import export_project, import_project
 from assessments.validation import InvalidAnswers
 
 
-def _summaries(pairs):
-    return [
-        {
-            "project": project,
-            "assessment": assessment,
-            "evaluation": evaluate_assessment(assessment, include_flips=False)
-            if assessment
-            else None,
-        }
-        for project, assessment in pairs
-    ]
+def _summary(assessment: Assessment | None) -> dict:
+    evaluation = evaluate_assessment(assessment, include_flips=False) if assessment else None
+    return {"assessment": assessment, "evaluation": evaluation}
 
 
 @login_required
 @require_safe
 def project_list(request: HttpRequest) -> HttpResponse:
-    projects = _summaries(with_current_assessment(owned_projects(request.user)))
+    projects = [
+        {"project": project, **_summary(project.current_assessment)}
+        for project in Project.objects.owned_by(request.user).with_assessments()
+    ]
     return render(request, "assessments/project_list.html", {"projects": projects})
 
 
@@ -43,10 +35,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 def project_create(request: HttpRequest) -> HttpResponse:
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        project = form.save(commit=False)
-        project.owner = request.user
-        project.save()
-        assessment = start_assessment(project)
+        project, assessment = create_project(owner=request.user, **form.cleaned_data)
         messages.success(request, f"Project “{project.name}” created. Answer the questions below.")
         return redirect("questionnaire", pk=assessment.pk)
     return render(request, "assessments/project_form.html", {"form": form, "creating": True})
@@ -56,11 +45,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 @require_safe
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_owned_project(request.user, pk)
-    assessments = project.assessments.order_by("-created_at", "-id").prefetch_related("answers")
-    history = [
-        {"assessment": a, "evaluation": evaluate_assessment(a, include_flips=False)}
-        for a in assessments
-    ]
+    history = [_summary(a) for a in project.assessments.with_answers()]
     return render(
         request,
         "assessments/project_detail.html",

@@ -20,10 +20,10 @@ from assessments.services import (
     Evaluation,
     StaleAnswers,
     evaluate,
-    save_answer,
+    evaluate_assessment,
     save_answers,
 )
-from assessments.validation import InvalidAnswers, parse_form_value, parse_questionnaire
+from assessments.validation import InvalidAnswers, parse_question, parse_questionnaire
 
 TEMPLATE = "assessments/questionnaire.html"
 UNPROCESSABLE = 422
@@ -40,7 +40,8 @@ def panel_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, A
         "readiness_known": all(q in evaluation.answers for q in READINESS_QUESTIONS),
         "assessment": assessment,
         "evaluation": evaluation,
-        "verdict": verdict_view(current) if current else None,
+        "result": current,
+        "verdict": verdict_view(current, evaluation.rubric) if current else None,
         "top_reasons": top_reasons(current, evaluation.rubric) if current else [],
         "is_provisional": evaluation.result is None and current is not None,
         "left": len(evaluation.missing),
@@ -52,7 +53,7 @@ def panel_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, A
 def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = get_owned_assessment(request.user, pk)
     rubric = load_rubric(assessment.rubric_version)
-    answers = assessment.answers_dict()
+    answers = assessment.answer_values
     errors: dict[str, str] = {}
     submitted: dict[str, Any] = {}
     stale: list[dict[str, str]] = []
@@ -68,7 +69,7 @@ def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
                 errors = {p.question: p.message for p in invalid.problems}
             except StaleAnswers as conflict:
                 # Show the newer values for those questions; keep the user's other choices.
-                answers = assessment.answers_dict_fresh()
+                answers = _reloaded(assessment).answer_values
                 for question_id in conflict.current:
                     submitted.pop(question_id, None)
                 stale = [
@@ -103,8 +104,12 @@ def _loaded_at(request: HttpRequest) -> datetime | None:
     return loaded_at if loaded_at.tzinfo else None
 
 
+def _reloaded(assessment: Assessment) -> Assessment:
+    return Assessment.objects.with_answers().get(pk=assessment.pk)
+
+
 def _after_full_save(request: HttpRequest, assessment: Assessment) -> HttpResponse:
-    evaluation = evaluate(assessment.answers_dict_fresh(), load_rubric(assessment.rubric_version))
+    evaluation = evaluate_assessment(_reloaded(assessment))
     if evaluation.result is not None:
         messages.success(request, "Answers saved. Here is your report.")
         return redirect("report", pk=assessment.pk)
@@ -124,21 +129,17 @@ def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpRespon
     question = rubric.questions.get(question_id)
     if question is None:
         raise Http404("No such question")
-    answers = assessment.answers_dict()
-    raw_values = request.POST.getlist(question_id)
-    value, error = parse_form_value(question, raw_values)
-    if error is None and value is None and question.required:
-        error = "choose an answer" + (" (it cannot be cleared)" if question_id in answers else "")
-    if error is None:
-        try:
-            value = save_answer(assessment, question_id, value)
-        except InvalidAnswers as invalid:
-            error = invalid.problems[0].message
-    if error is None:
-        if value is None:
-            answers.pop(question_id, None)
-        else:
-            answers[question_id] = value
+    answers = assessment.answer_values
+    error = None
+    try:
+        changes = parse_question(question, request.POST.getlist(question_id), answers)
+        save_answers(assessment, changes)
+    except InvalidAnswers as invalid:
+        error = invalid.problems[0].message
+    else:
+        answers.update(changes.values)
+        for cleared in changes.cleared:
+            answers.pop(cleared, None)
     if not request.htmx:
         if error:
             messages.error(request, f"{question.text} Not saved: {error}")

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from assessments import ratelimit
-from assessments.access import get_owned_assessment
+from assessments.access import get_owned_assessment, get_shared_assessment
 from assessments.forms import ShareLinkForm
-from assessments.models import Assessment, ShareLink
+from assessments.models import ShareLink
 from assessments.sharing import create_share_link, record_view, resolve_token, revoke_share_link
 from assessments.views.memos import memo_response
 from assessments.views.reports import report_context, share_panel_context
@@ -66,7 +66,7 @@ def shared_report(request: HttpRequest, token: str) -> HttpResponse:
         return link
     if request.method == "GET":  # a HEAD (link previews, monitors) is not a reader
         record_view(link)
-    context = report_context(_shared_assessment(link), mode="shared")
+    context = report_context(get_shared_assessment(link), mode="shared")
     context["pdf_url"] = reverse("shared_memo", args=[token])
     return render(request, "assessments/report.html", context)
 
@@ -77,14 +77,7 @@ def shared_memo(request: HttpRequest, token: str) -> HttpResponse:
     link = _resolve(request, token)
     if isinstance(link, HttpResponse):
         return link
-    return memo_response(_shared_assessment(link)) or _not_found(request)
-
-
-def _shared_assessment(link: ShareLink) -> Assessment:
-    """The link's assessment with its answers loaded (its project came with the link)."""
-    assessment = Assessment.objects.prefetch_related("answers").get(pk=link.assessment_id)
-    assessment.project = link.assessment.project
-    return assessment
+    return memo_response(get_shared_assessment(link)) or _not_found(request)
 
 
 @login_required

@@ -4,10 +4,9 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from assessments.examples import load_examples
+from assessments.examples import load_examples, load_scenarios
 from assessments.models import Assessment
-from assessments.services import save_answers
-from tests.conftest import load_test_scenarios
+from tests.factories import set_answers
 
 
 def test_public_pages_run_without_csp_violations(live_server, page, js_errors):
@@ -33,7 +32,7 @@ def test_signed_in_pages_run_without_csp_violations(live_server, page, js_errors
     page.goto(live_server.url + "/projects/")
     # The report with its SVG chart and the share panel (HTMX form) too.
     assessment = Assessment.objects.get(project__name="CSP check")
-    save_answers(assessment, load_test_scenarios()[2]["answers"])
+    set_answers(assessment, load_scenarios()[2]["answers"])
     page.goto(f"{live_server.url}/assessments/{assessment.pk}/report/")
     expect(page.locator("svg.score-chart")).to_be_visible()
     page.fill("input[name=label]", "for CSP")

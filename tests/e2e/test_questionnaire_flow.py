@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from assessments.examples import load_scenarios
 from assessments.models import Answer, Project
 from assessments.rubric import load_rubric
 from assessments.services import start_assessment
-from tests.conftest import load_test_scenarios
+from tests.factories import stored_answers
 
 pytestmark = [
     pytest.mark.e2e,
@@ -29,7 +30,7 @@ REQUIRED = len(RUBRIC.required_ids)
 
 # Every question answered: the support-bot scenario (Hybrid, ready) plus the optional ones.
 SUPPORT_BOT: dict[str, Any] = {
-    **next(s for s in load_test_scenarios() if s["id"] == "support-bot")["answers"],
+    **next(s for s in load_scenarios() if s["id"] == "support-bot")["answers"],
     "eval_set": "no",
     "monthly_queries": 50000,
 }
@@ -240,7 +241,7 @@ def test_nothing_to_solve_is_refused_and_can_be_fixed(
     expect(status).to_contain_text("Not saved")
     expect(status).to_contain_text("nothing to solve")
     expect(status).to_have_class(re.compile(r"\bis-error\b"))
-    assert assessment.answers_dict_fresh() == {"knowledge_needs": ["none"]}
+    assert stored_answers(assessment) == {"knowledge_needs": ["none"]}
     panel = page.locator("#verdict-panel")
     expect(panel).to_contain_text(f"1 of {REQUIRED} required questions answered")
     expect(panel.locator(".panel-verdict")).to_have_count(0)
@@ -250,7 +251,7 @@ def test_nothing_to_solve_is_refused_and_can_be_fixed(
     expect(choice(page, "behavior_needs", "none")).not_to_be_checked()
     expect(status).to_contain_text("Saved")
     expect(status).not_to_contain_text("Not saved")
-    assert assessment.answers_dict_fresh() == {
+    assert stored_answers(assessment) == {
         "knowledge_needs": ["none"],
         "behavior_needs": ["tone"],
     }
@@ -274,7 +275,7 @@ def test_without_javascript_save_all_answers_leads_to_the_report(
         expect(page.locator(".messages")).to_contain_text("Answers saved. Here is your report.")
         expect(page.locator(".verdict-banner .verdict-name")).to_have_text("Hybrid")
         expect(page.locator("#matrix tbody tr")).to_have_count(8)
-        assert assessment.answers_dict_fresh() == SUPPORT_BOT
+        assert stored_answers(assessment) == SUPPORT_BOT
     finally:
         context.close()
 
@@ -297,7 +298,7 @@ def test_two_tabs_answering_different_questions_both_persist(
         "regulated": "yes",
         "knowledge_needs": ["documents", "catalog"],
     }
-    assert assessment.answers_dict_fresh() == expected
+    assert stored_answers(assessment) == expected
     # Each tab's panel counts the answers saved from the other tab too.
     expect(other.locator("#verdict-panel")).to_contain_text(
         f"4 of {REQUIRED} required questions answered"

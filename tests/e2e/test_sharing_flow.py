@@ -11,9 +11,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from assessments.examples import load_scenarios
 from assessments.models import Project, ShareLink
-from assessments.services import save_answers, start_assessment
-from tests.conftest import load_test_scenarios
+from assessments.services import start_assessment
+from tests.factories import set_answers
 
 pytestmark = [
     pytest.mark.e2e,
@@ -28,7 +29,7 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 10_000
 
-SUPPORT_BOT = next(s for s in load_test_scenarios() if s["id"] == "support-bot")["answers"]
+SUPPORT_BOT = next(s for s in load_scenarios() if s["id"] == "support-bot")["answers"]
 SHARED_HEADERS = {
     "referrer-policy": "no-referrer",
     "x-robots-tag": "noindex, nofollow",
@@ -87,7 +88,7 @@ def owner(transactional_db, django_user_model):
 def assessment(owner):
     project = Project.objects.create(owner=owner, name=PROJECT_NAME)
     assessment = start_assessment(project)
-    assert save_answers(assessment, dict(SUPPORT_BOT))
+    assert set_answers(assessment, dict(SUPPORT_BOT))
     return assessment
 
 

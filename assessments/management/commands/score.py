@@ -4,16 +4,51 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from assessments.reports import result_as_text
-from assessments.rubric import CURRENT_VERSION, RubricError, available_versions, load_rubric
-from assessments.scoring import score
+from assessments.rubric import CURRENT_VERSION, Rubric, RubricError, available_versions, load_rubric
+from assessments.scoring import Result, score
 from assessments.validation import validate_answers
 
 EXIT_BAD_INPUT = 2
+
+
+def _wrap(text: str, indent: str = "  ") -> str:
+    return textwrap.fill(text, width=88, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def result_as_text(result: Result, rubric: Rubric) -> str:
+    """A terminal summary: verdict first, then why, what would change it, and what to do."""
+    label = rubric.verdict_label
+    lines = [
+        f"Verdict:    {label(result.verdict)} ({result.confidence} confidence)",
+        f"Readiness:  {rubric.readiness_label(result.readiness)}",
+    ]
+    lines += [_wrap(f"- {b['message']} {b['action']}") for b in result.blockers]
+    lines.append(
+        "Scores:     "
+        + ", ".join(f"{label(a)} {s}" for a, s in result.scores.items())
+        + f"   (rubric {result.rubric_version})"
+    )
+    lines += ["", "Signals:"]
+    lines += [
+        f"  [{'x' if s['raised'] else ' '}] {s['label']} (leans {label(s['leans'])})"
+        for s in result.signals
+    ]
+    lines += ["", "Why:"]
+    for point in result.rationale:
+        question = rubric.questions[point.question].text
+        lines.append(_wrap(f"- {point.reason} [{question} {point.answer_text}]"))
+    lines += ["", "What would change the verdict:"]
+    lines += [_wrap(f"- {flip['text']}") for flip in result.flips] or ["  (no single answer)"]
+    lines += ["", "Warnings:"]
+    lines += [_wrap(f"- {w['message']} {w['reason']}") for w in result.warnings] or ["  (none)"]
+    lines += ["", "Next steps:"]
+    lines += [_wrap(f"[ ] {step}") for step in result.next_steps]
+    return "\n".join(lines)
 
 
 class BadInput(Exception):
@@ -68,7 +103,7 @@ class Command(BaseCommand):
             self._fail([str(problem) for problem in problems])
         result = score(answers, rubric)
         if options["format"] == "text":
-            self.stdout.write(result_as_text(result, answers, rubric))
+            self.stdout.write(result_as_text(result, rubric))
         else:
             self.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
 
