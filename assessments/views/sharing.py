@@ -27,13 +27,17 @@ SHARED_HEADERS = {
 RATE_SCOPE = "share-token"
 
 
-def shared_headers(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Every response under /s/, including 404 and 429, keeps the token out of referrers,
-    search engines and caches."""
+def through_share_link(
+    view: Callable[[HttpRequest, str, ShareLink], HttpResponse],
+) -> Callable[[HttpRequest, str], HttpResponse]:
+    """A page under /s/<token>/: the view gets the token's active link; an unknown, revoked
+    or expired token gets a plain 404 (and a client guessing too many, 429). Every response,
+    those included, keeps the token out of referrers, search engines and caches."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+    def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+        link = _resolve(request, token)
+        response = link if isinstance(link, HttpResponse) else view(request, token, link)
         for header, value in SHARED_HEADERS.items():
             response[header] = value
         return response
@@ -59,11 +63,8 @@ def _resolve(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
 
 
 @require_safe
-@shared_headers
-def shared_report(request: HttpRequest, token: str) -> HttpResponse:
-    link = _resolve(request, token)
-    if isinstance(link, HttpResponse):
-        return link
+@through_share_link
+def shared_report(request: HttpRequest, token: str, link: ShareLink) -> HttpResponse:
     if request.method == "GET":  # a HEAD (link previews, monitors) is not a reader
         record_view(link)
     context = report_context(get_shared_assessment(link), mode="shared")
@@ -72,11 +73,8 @@ def shared_report(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_safe
-@shared_headers
-def shared_memo(request: HttpRequest, token: str) -> HttpResponse:
-    link = _resolve(request, token)
-    if isinstance(link, HttpResponse):
-        return link
+@through_share_link
+def shared_memo(request: HttpRequest, token: str, link: ShareLink) -> HttpResponse:
     return memo_response(get_shared_assessment(link)) or _not_found(request)
 
 
