@@ -34,10 +34,11 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from assessments.examples import load_scenarios  # noqa: E402
 from assessments.models import Answer, Assessment, Project  # noqa: E402
 from assessments.sharing import create_share_link  # noqa: E402
 
-SCENARIOS = json.loads((ROOT / "assessments/data/scenarios.json").read_text())["scenarios"]
+SCENARIOS = load_scenarios()
 # The autosave benchmark flips this required question between two values, so every POST
 # really writes; neither value changes whether the answers are valid.
 AUTOSAVE_QUESTION = "answers_differ_6mo"
@@ -61,7 +62,7 @@ def _project(owner, name: str, answers: dict[str, Any], *, assessments: int = 1)
 
 
 def _current(project: Project) -> Assessment:
-    return project.assessments.order_by("-created_at", "-id").first()
+    return project.assessments.first()  # newest first (Meta.ordering)
 
 
 def seed(users: int, projects: int, memo_projects: int, password: str) -> dict[str, Any]:
