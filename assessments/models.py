@@ -73,13 +73,25 @@ class Project(models.Model):
 
     @property
     def current_assessment(self) -> Assessment | None:
-        """The newest assessment. Load projects with `with_assessments()`: then this costs
-        no query and the assessment comes with its answers."""
-        return next(iter(self.assessments.all()), None)
+        """The newest assessment, with its answers, of a project loaded with
+        `Project.objects.with_assessments()`."""
+        return next(
+            iter(_prefetched(self, "assessments", "Project.objects.with_assessments()")), None
+        )
 
 
-class AnswersNotLoaded(LookupError):
-    """An assessment's answers were read without loading them through the selector."""
+class NotLoaded(LookupError):
+    """Answers were read from an object not loaded through the selector that brings them."""
+
+
+def _prefetched(instance: models.Model, relation: str, selector: str) -> list:
+    """The rows a selector prefetched. Kept where Django keeps prefetches, so that
+    refresh_from_db() drops them: a refreshed object fails loudly instead of serving rows
+    older than the database."""
+    rows = getattr(instance, "_prefetched_objects_cache", {}).get(relation)
+    if rows is None:
+        raise NotLoaded(f"load the {type(instance).__name__.lower()} with {selector}")
+    return list(rows)
 
 
 class AssessmentQuerySet(models.QuerySet):
@@ -94,9 +106,7 @@ class AssessmentQuerySet(models.QuerySet):
         answers (`assessment.answer_values`), in two queries however many there are."""
         return self.select_related("project").prefetch_related(
             Prefetch(
-                "answers",
-                queryset=Answer.objects.only("assessment_id", "question_id", "value"),
-                to_attr="loaded_answers",
+                "answers", queryset=Answer.objects.only("assessment_id", "question_id", "value")
             )
         )
 
@@ -121,12 +131,7 @@ class Assessment(models.Model):
     def answer_values(self) -> dict[str, Any]:
         """question id -> answer, as loaded by `Assessment.objects.with_answers()` (a new
         dict on each call). Reload the assessment through it to see later saves."""
-        try:
-            rows = self.loaded_answers
-        except AttributeError:
-            raise AnswersNotLoaded(
-                "load the assessment with Assessment.objects.with_answers() to read its answers"
-            ) from None
+        rows = _prefetched(self, "answers", "Assessment.objects.with_answers()")
         return {row.question_id: row.value for row in rows}
 
 

@@ -218,11 +218,10 @@ def parse_questionnaire(
     return AnswerChanges(values, frozenset(cleared)), submitted, errors
 
 
-def changes_from_values(
-    rubric: Rubric, raw: Mapping[str, Any], current: Mapping[str, Any]
-) -> AnswerChanges:
+def changes_from_values(rubric: Rubric, raw: Mapping[str, Any]) -> AnswerChanges:
     """Typed answers (as in JSON; None to clear an optional one) -> changes, or
-    InvalidAnswers listing every problem."""
+    InvalidAnswers listing every problem. None asks to clear, which a required answer never
+    is, answered yet or not."""
     values, problems = validate_answers(
         {q: v for q, v in raw.items() if v is not None}, rubric, require_complete=False
     )
@@ -232,7 +231,7 @@ def changes_from_values(
         if question is None:
             problems.append(Problem(question_id, "unknown question id"))
             continue
-        value, message = _empty_answer(question, question_id in current)
+        value, message = _empty_answer(question, answered=True)
         if message:
             problems.append(Problem(question_id, message))
         elif value is CLEAR:

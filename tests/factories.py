@@ -32,7 +32,7 @@ def set_answers(assessment: Assessment, values: dict[str, Any]) -> bool:
     """Save typed answers (None clears an optional one) as the app does: checked first
     (InvalidAnswers names every problem), then saved. Returns whether anything changed."""
     rubric = load_rubric(assessment.rubric_version)
-    changes = changes_from_values(rubric, values, stored_answers(assessment))
+    changes = changes_from_values(rubric, values)
     return save_answers(assessment, changes)
 
 

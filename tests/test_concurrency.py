@@ -13,15 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from assessments.models import Answer, Assessment, Project
-from assessments.services import start_assessment
-from assessments.validation import InvalidAnswers
-from tests.factories import set_answers, stored_answers
+from assessments.models import Answer, Assessment
+from assessments.rubric import load_rubric
+from assessments.services import save_answers
+from assessments.validation import InvalidAnswers, changes_from_values
+from tests.factories import AssessmentFactory, stored_answers
 
 pytestmark = [
     pytest.mark.skipif(
@@ -96,21 +96,23 @@ def form_value(value: Any) -> list[str]:
 
 
 @pytest.fixture
-def owner():
-    return User.objects.create_user("owner")
-
-
-@pytest.fixture
 def new_assessment(owner):
     """A fresh assessment of the owner's, optionally with answers already saved."""
 
     def make(answers: dict[str, Any] | None = None) -> Assessment:
-        assessment = start_assessment(Project.objects.create(owner=owner, name="Race"))
-        if answers:
-            set_answers(assessment, answers)
-        return assessment
+        return AssessmentFactory(project__owner=owner, project__name="Race", answers=answers)
 
     return make
+
+
+def save_one(pk: int, question_id: str, value: Any) -> Any:
+    """One typed answer checked and saved as the app saves it, on the calling thread's own
+    connection; returns the clean value saved."""
+    assessment = Assessment.objects.with_answers().get(pk=pk)
+    rubric = load_rubric(assessment.rubric_version)
+    changes = changes_from_values(rubric, {question_id: value})
+    save_answers(assessment, changes)
+    return changes.values.get(question_id)
 
 
 @pytest.fixture
@@ -150,10 +152,9 @@ def test_different_questions_saved_at_once_all_persist(new_assessment, threads):
     for _ in range(ROUNDS):
         assessment = new_assessment()
 
-        def save(question_id, value, pk=assessment.pk):
-            return set_answers(Assessment.objects.get(pk=pk), {question_id: value})
-
-        outcomes = run_together([lambda q=q, v=v: save(q, v) for q, v in chosen.items()])
+        outcomes = run_together(
+            [lambda q=q, v=v, pk=assessment.pk: save_one(pk, q, v) for q, v in chosen.items()]
+        )
 
         assert errors(outcomes) == []
         assert [value for _, value in outcomes] == list(chosen.values())
@@ -207,10 +208,9 @@ def test_same_question_saved_twice_at_once_keeps_exactly_one_of_the_values(
     for _ in range(ROUNDS):
         assessment = new_assessment(start)
 
-        def save(value, pk=assessment.pk):
-            return set_answers(Assessment.objects.get(pk=pk), {question_id: value})
-
-        outcomes = run_together([lambda v=v: save(v) for v in values])
+        outcomes = run_together(
+            [lambda v=v, pk=assessment.pk: save_one(pk, question_id, v) for v in values]
+        )
 
         assert errors(outcomes) == []
         rows = list(Answer.objects.filter(assessment=assessment, question_id=question_id))
@@ -255,10 +255,9 @@ def test_no_knowledge_and_no_behaviour_saved_at_once_only_one_succeeds(new_asses
     for _ in range(ROUNDS * 2):
         assessment = new_assessment(ANSWERS)
 
-        def save(question_id, pk=assessment.pk):
-            return set_answers(Assessment.objects.get(pk=pk), {question_id: ["none"]})
-
-        outcomes = run_together([lambda q=q: save(q) for q in NEEDS])
+        outcomes = run_together(
+            [lambda q=q, pk=assessment.pk: save_one(pk, q, ["none"]) for q in NEEDS]
+        )
 
         failures = errors(outcomes)
         assert len(failures) == 1, outcomes  # the assessment row lock serialises the two

@@ -1,28 +1,22 @@
 """Projects, assessments and answers: saving never loses or overwrites another answer."""
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import IntegrityError
 from django.http import Http404
 
+from assessments import services
 from assessments.access import get_owned_assessment
 from assessments.examples import load_examples
-from assessments.models import Answer, Assessment, Project
-from assessments.services import evaluate_assessment, start_assessment
-from assessments.validation import InvalidAnswers
-from tests.factories import set_answers, stored_answers
+from assessments.models import Answer, Assessment, NotLoaded, Project
+from assessments.rubric import CURRENT_VERSION, load_rubric
+from assessments.services import create_project, evaluate_assessment, save_answers, start_assessment
+from assessments.validation import InvalidAnswers, changes_from_values, parse_question
+from tests.factories import AssessmentFactory, ProjectFactory, loaded, set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def project():
-    owner = User.objects.create_user("lead", password="pw-not-used-123")
-    return Project.objects.create(owner=owner, name="Support bot")
-
-
-def test_saving_one_question_leaves_the_others_alone(project):
-    assessment = start_assessment(project)
+def test_saving_one_question_leaves_the_others_alone(assessment):
     set_answers(assessment, {"latency": "batch"})
     set_answers(assessment, {"budget": "limited"})
     set_answers(assessment, {"latency": "realtime"})
@@ -33,8 +27,7 @@ def test_saving_one_question_leaves_the_others_alone(project):
     assert assessment.answers_changed_at is not None
 
 
-def test_invalid_answer_changes_nothing(project):
-    assessment = start_assessment(project)
+def test_invalid_answer_changes_nothing(assessment):
     set_answers(assessment, {"latency": "batch"})
     with pytest.raises(InvalidAnswers):
         set_answers(assessment, {"latency": "slow"})
@@ -45,54 +38,78 @@ def test_invalid_answer_changes_nothing(project):
     assert stored_answers(assessment) == {"latency": "batch"}
 
 
-def test_clearing_an_optional_answer_removes_its_row(project):
-    assessment = start_assessment(project)
+def test_clearing_an_optional_answer_removes_its_row(assessment):
     set_answers(assessment, {"monthly_queries": 5000})
     set_answers(assessment, {"monthly_queries": None})
     assert stored_answers(assessment) == {}
+    assert not Answer.objects.filter(assessment=assessment).exists()
 
 
-def test_one_row_per_question_is_enforced_by_the_database(project):
-    assessment = start_assessment(project)
+def test_one_row_per_question_is_enforced_by_the_database(assessment):
     Answer.objects.create(assessment=assessment, question_id="latency", value="batch")
     with pytest.raises(IntegrityError):
         Answer.objects.create(assessment=assessment, question_id="latency", value="realtime")
 
 
-def test_a_complete_assessment_is_scored_with_its_own_rubric(project, complete_answers):
-    assessment = start_assessment(project)
-    set_answers(assessment, complete_answers)
-    evaluation = evaluate_assessment(assessment)
+def test_a_complete_assessment_is_scored_with_its_own_rubric(complete_assessment):
+    evaluation = evaluate_assessment(loaded(complete_assessment))
     assert evaluation.missing == []
     assert evaluation.result.verdict == "hybrid"
-    assert evaluation.result.rubric_version == assessment.rubric_version == "v1"
+    assert evaluation.result.rubric_version == complete_assessment.rubric_version == "v1"
 
 
 def test_an_unfinished_assessment_reports_what_is_missing(project):
-    assessment = start_assessment(project)
-    set_answers(assessment, {"latency": "batch"})
-    evaluation = evaluate_assessment(assessment)
+    assessment = AssessmentFactory(project=project, answers={"latency": "batch"})
+    evaluation = evaluate_assessment(loaded(assessment))
     assert evaluation.result is None
     assert "latency" not in evaluation.missing
     assert evaluation.answered_required == 1
 
 
-def test_a_new_assessment_copies_the_current_answers(project, complete_answers):
-    first = start_assessment(project)
-    set_answers(first, complete_answers)
+def test_answers_are_read_only_from_an_assessment_loaded_with_them(complete_assessment):
+    plain = Assessment.objects.get(pk=complete_assessment.pk)
+    with pytest.raises(NotLoaded):
+        _ = plain.answer_values
+    with pytest.raises(NotLoaded):
+        evaluate_assessment(plain)
+    assert evaluate_assessment(loaded(complete_assessment)).result is not None
+
+
+def test_a_new_assessment_copies_the_current_answers(project, complete_assessment):
+    first = complete_assessment
     second = start_assessment(project)
 
-    assert project.current_assessment() == second
+    assert Project.objects.with_assessments().get(pk=project.pk).current_assessment == second
     assert stored_answers(second) == stored_answers(first)
     set_answers(second, {"latency": "batch"})
     assert stored_answers(first)["latency"] == "interactive"
 
 
 def test_newest_assessment_is_current(project):
-    first = start_assessment(project)
-    second = start_assessment(project)
-    assert project.current_assessment() == second != first
+    first = AssessmentFactory(project=project)
+    second = AssessmentFactory(project=project)
+    current = Project.objects.with_assessments().get(pk=project.pk).current_assessment
+    assert current == second != first
     assert list(project.assessments.all()) == [second, first]
+
+
+def test_projects_come_with_their_current_assessment_and_its_answers_in_three_queries(
+    owner, complete_answers, django_assert_num_queries
+):
+    for name in ("One", "Two", "Three"):
+        project = ProjectFactory(owner=owner, name=name)
+        AssessmentFactory(project=project, answers={"latency": "batch"})
+        AssessmentFactory(project=project, answers=complete_answers)
+    ProjectFactory(owner=owner, name="Empty")
+
+    with django_assert_num_queries(3):
+        projects = list(Project.objects.owned_by(owner).with_assessments())
+    with django_assert_num_queries(0):
+        current = {p.name: p.current_assessment for p in projects}
+        answers = {name: a.answer_values for name, a in current.items() if a is not None}
+
+    assert current["Empty"] is None
+    assert answers == {name: complete_answers for name in ("One", "Two", "Three")}
 
 
 def test_a_project_needs_an_owner_unless_it_is_an_example():
@@ -107,53 +124,109 @@ def test_examples_load_once_owned_by_no_one_and_score_as_the_spec_says():
     assert examples.count() == 10
     assert Assessment.objects.count() == 10
     assert not examples.filter(owner__isnull=False).exists()
-    policy = examples.get(example_key="policy-assistant")
-    assert evaluate_assessment(policy.current_assessment()).result.verdict == "rag"
+    policy = examples.with_assessments().get(example_key="policy-assistant")
+    assert evaluate_assessment(policy.current_assessment).result.verdict == "rag"
 
 
-def test_owned_by_never_returns_examples_or_other_peoples_projects(project):
+def test_owned_by_never_returns_examples_or_other_peoples_projects(project, other_user):
     load_examples()
-    other = User.objects.create_user("other", password="pw-not-used-123")
     assert list(Project.objects.owned_by(project.owner)) == [project]
-    assert list(Project.objects.owned_by(other)) == []
+    assert list(Project.objects.owned_by(other_user)) == []
 
 
-def test_saving_the_same_value_again_changes_no_timestamp(project):
-    assessment = start_assessment(project)
+def test_saving_the_same_value_again_changes_no_timestamp(assessment):
     assert set_answers(assessment, {"latency": "batch"}) is True
     assessment.refresh_from_db()
     changed_at = assessment.answers_changed_at
     assert set_answers(assessment, {"latency": "batch"}) is False
-    set_answers(assessment, {"latency": "batch"})
+    # The same answer autosaved again (one question, as the form submits it).
+    latency = load_rubric(assessment.rubric_version).questions["latency"]
+    changes = parse_question(latency, ["batch"], stored_answers(assessment))
+    assert save_answers(assessment, changes) is False
     assessment.refresh_from_db()
     assert assessment.answers_changed_at == changed_at
 
 
-def test_required_answers_cannot_be_cleared(project):
-    assessment = start_assessment(project)
+def test_required_answers_cannot_be_cleared(assessment):
     set_answers(assessment, {"latency": "batch"})
     with pytest.raises(InvalidAnswers):
         set_answers(assessment, {"latency": None})
     assert stored_answers(assessment) == {"latency": "batch"}
 
 
+def test_no_need_at_all_is_refused_where_the_change_meets_the_stored_answers(assessment):
+    set_answers(assessment, {"behavior_needs": ["none"], "latency": "batch"})
+    rubric = load_rubric(assessment.rubric_version)
+    # On its own the change is fine; with the stored "no new behaviour" it leaves nothing to do.
+    changes = changes_from_values(rubric, {"knowledge_needs": ["none"]})
+
+    with pytest.raises(InvalidAnswers) as refused:
+        save_answers(assessment, changes)
+
+    assert [p.question for p in refused.value.problems] == ["knowledge_needs"]
+    assert stored_answers(assessment) == {"behavior_needs": ["none"], "latency": "batch"}
+
+
 def test_an_owned_assessment_comes_with_its_answers_in_two_queries(
-    project, complete_answers, django_assert_num_queries
+    project, complete_assessment, complete_answers, django_assert_num_queries
 ):
-    assessment = start_assessment(project)
-    set_answers(assessment, complete_answers)
     with django_assert_num_queries(2):
-        loaded = get_owned_assessment(project.owner, assessment.pk)
-        assert stored_answers(loaded) == complete_answers
-        assert loaded.project == project
-    set_answers(assessment, {"latency": "batch"})
-    assert stored_answers(loaded) == complete_answers  # what was loaded, as with a prefetch
-    loaded.refresh_from_db()
-    assert stored_answers(loaded)["latency"] == "batch"
+        owned = get_owned_assessment(project.owner, complete_assessment.pk)
+        assert owned.answer_values == complete_answers
+        assert owned.project == project
+    set_answers(complete_assessment, {"latency": "batch"})
+    assert owned.answer_values == complete_answers  # what was loaded, as with a prefetch
+    reloaded = get_owned_assessment(project.owner, complete_assessment.pk)
+    assert reloaded.answer_values["latency"] == "batch"
 
 
-def test_an_assessment_of_another_owner_is_not_found(project, complete_answers):
-    assessment = start_assessment(project)
-    other = User.objects.create_user("mallory")
+def test_an_assessment_of_another_owner_is_not_found(complete_assessment, other_user):
     with pytest.raises(Http404):
-        get_owned_assessment(other, assessment.pk)
+        get_owned_assessment(other_user, complete_assessment.pk)
+
+
+# --- Creating a project ------------------------------------------------------------------
+
+
+def test_a_new_project_comes_with_its_first_empty_assessment(owner):
+    project, assessment = create_project(owner=owner, name="Bot", description="Answers mail.")
+
+    project.refresh_from_db()
+    assert (project.owner, project.name, project.description) == (owner, "Bot", "Answers mail.")
+    assert not project.is_example
+    assert assessment.project_id == project.pk
+    assert assessment.rubric_version == CURRENT_VERSION
+    assert stored_answers(assessment) == {}
+    assert Project.objects.with_assessments().get(pk=project.pk).current_assessment == assessment
+
+
+def test_no_project_is_left_when_its_first_assessment_cannot_be_created(owner, monkeypatch):
+    def fail(project, **kwargs):
+        raise RuntimeError("the assessment could not be created")
+
+    monkeypatch.setattr(services, "start_assessment", fail)
+
+    with pytest.raises(RuntimeError):
+        create_project(owner=owner, name="Half made")
+
+    assert not Project.objects.filter(owner=owner).exists()
+    assert not Assessment.objects.exists()
+
+
+def test_a_refreshed_assessment_never_serves_answers_older_than_the_database(
+    complete_assessment,
+):
+    assessment = loaded(complete_assessment)
+    set_answers(complete_assessment, {"latency": "batch"})
+    assessment.refresh_from_db()
+    with pytest.raises(NotLoaded):
+        _ = assessment.answer_values
+
+
+def test_the_current_assessment_is_read_only_from_a_project_loaded_with_its_assessments(
+    project, complete_assessment
+):
+    with pytest.raises(NotLoaded):
+        _ = Project.objects.get(pk=project.pk).current_assessment
+    current = Project.objects.with_assessments().get(pk=project.pk).current_assessment
+    assert current == complete_assessment

@@ -1,3 +1,5 @@
+"""/healthz: 200 while the database answers, 503 when it does not."""
+
 from unittest import mock
 
 import pytest

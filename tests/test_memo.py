@@ -4,14 +4,13 @@ import io
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
 from assessments import pdf as memo_module
-from assessments.models import Project
+from assessments.examples import load_examples
 from assessments.pdf import (
     STATIC_BASE,
     RefusedURL,
@@ -20,8 +19,8 @@ from assessments.pdf import (
     memo_pdf,
     static_bytes,
 )
-from assessments.services import evaluate_assessment, start_assessment
-from tests.factories import set_answers
+from assessments.services import evaluate_assessment
+from tests.factories import AssessmentFactory, ProjectFactory, loaded, set_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -40,18 +39,14 @@ SECTION_HEADINGS = [
 
 
 @pytest.fixture
-def owner():
-    return User.objects.create_user("memo-owner", password="pw-memo-owner-1")
-
-
-@pytest.fixture
-def assessment(owner, complete_answers):
-    project = Project.objects.create(
-        owner=owner, name="Support Bot 2", description="Answers customers in our brand voice."
+def memo_assessment(owner, complete_answers):
+    """A complete assessment of a project whose name and description the memo must show."""
+    return AssessmentFactory(
+        project__owner=owner,
+        project__name="Support Bot 2",
+        project__description="Answers customers in our brand voice.",
+        answers=complete_answers,
     )
-    assessment = start_assessment(project)
-    set_answers(assessment, complete_answers)
-    return assessment
 
 
 def pdf_text(data: bytes) -> str:
@@ -60,11 +55,13 @@ def pdf_text(data: bytes) -> str:
 
 
 def render(assessment) -> bytes:
+    """The memo of the assessment as stored now, loaded as the memo views load it."""
+    assessment = loaded(assessment)
     return memo_pdf(assessment, evaluate_assessment(assessment))
 
 
-def test_memo_has_the_verdict_project_every_section_and_the_answers(assessment):
-    data = render(assessment)
+def test_memo_has_the_verdict_project_every_section_and_the_answers(memo_assessment):
+    data = render(memo_assessment)
     assert data.startswith(b"%PDF")
     text = pdf_text(data)
     for heading in SECTION_HEADINGS:
@@ -78,8 +75,8 @@ def test_memo_has_the_verdict_project_every_section_and_the_answers(assessment):
     assert re.search(r"Page 1 of \d", text)
 
 
-def test_memo_embeds_its_fonts_and_draws_the_chart_as_vectors(assessment):
-    reader = PdfReader(io.BytesIO(render(assessment)))
+def test_memo_embeds_its_fonts_and_draws_the_chart_as_vectors(memo_assessment):
+    reader = PdfReader(io.BytesIO(render(memo_assessment)))
     fonts = []
     for page in reader.pages:
         for font in page["/Resources"]["/Font"].values():
@@ -93,20 +90,19 @@ def test_memo_embeds_its_fonts_and_draws_the_chart_as_vectors(assessment):
 
 
 def test_memo_is_rendered_once_per_content_and_a_changed_answer_makes_a_new_one(
-    assessment, monkeypatch
+    memo_assessment, monkeypatch
 ):
     calls = []
     real_render = memo_module.render_memo_pdf
     monkeypatch.setattr(
         memo_module, "render_memo_pdf", lambda ctx: calls.append(1) or real_render(ctx)
     )
-    first = render(assessment)
-    assert render(assessment) == first
+    first = render(memo_assessment)
+    assert render(memo_assessment) == first
     assert len(calls) == 1
 
-    set_answers(assessment, {"behavior_needs": ["none"]})
-    assessment.refresh_from_db()
-    changed = pdf_text(render(assessment))
+    set_answers(memo_assessment, {"behavior_needs": ["none"]})
+    changed = pdf_text(render(memo_assessment))
     assert len(calls) == 2
     assert "Use RAG" in changed
     assert "Use Hybrid" not in changed
@@ -117,9 +113,8 @@ def test_project_text_is_escaped_and_cannot_make_the_renderer_fetch(owner, compl
         '<img src="file:///etc/passwd"><link rel="stylesheet" href="http://example.com/x.css">'
         "<style>@import url(file:///etc/hostname);</style>"
     )
-    project = Project.objects.create(owner=owner, name="<b>Bold</b> & co", description=hostile)
-    assessment = start_assessment(project)
-    set_answers(assessment, complete_answers)
+    project = ProjectFactory(owner=owner, name="<b>Bold</b> & co", description=hostile)
+    assessment = AssessmentFactory(project=project, answers=complete_answers)
     fetched = []
     real_fetch = StaticOnlyFetcher.fetch
 
@@ -163,13 +158,13 @@ def test_the_fetcher_serves_our_static_files():
     assert response.content_type == "text/css"
 
 
-def test_filename_is_project_slug_memo_and_date(assessment):
+def test_filename_is_project_slug_memo_and_date(memo_assessment):
     today = timezone.localdate()
-    assert memo_filename(assessment, today) == f"support-bot-2-decision-memo-{today}.pdf"
+    assert memo_filename(memo_assessment, today) == f"support-bot-2-decision-memo-{today}.pdf"
 
 
-def test_owner_downloads_the_memo_and_others_get_404(assessment, owner):
-    url = reverse("memo", args=[assessment.pk])
+def test_owner_downloads_the_memo_and_others_get_404(memo_assessment, owner, other_user):
+    url = reverse("memo", args=[memo_assessment.pk])
     client = Client()
     client.force_login(owner)
     response = client.get(url)
@@ -178,22 +173,16 @@ def test_owner_downloads_the_memo_and_others_get_404(assessment, owner):
     assert response["Content-Disposition"] == (
         f'attachment; filename="support-bot-2-decision-memo-{timezone.localdate()}.pdf"'
     )
-    intruder = User.objects.create_user("intruder", password="pw-intruder-123")
-    client.force_login(intruder)
+    client.force_login(other_user)
     assert client.get(url).status_code == 404
     assert Client().get(url).status_code == 302
 
 
-def test_incomplete_assessment_has_no_memo(owner):
-    assessment = start_assessment(Project.objects.create(owner=owner, name="Draft"))
-    client = Client()
-    client.force_login(owner)
-    assert client.get(reverse("memo", args=[assessment.pk])).status_code == 404
+def test_incomplete_assessment_has_no_memo(owner_client, assessment):
+    assert owner_client.get(reverse("memo", args=[assessment.pk])).status_code == 404
 
 
 def test_example_memo_is_public():
-    from assessments.examples import load_examples
-
     load_examples()
     response = Client().get(reverse("example_memo", args=["support-bot"]))
     assert response.status_code == 200

@@ -11,25 +11,16 @@ from django.utils import dateformat, timezone
 
 from assessments import report_bodies
 from assessments.forms import ShareLinkForm
-from assessments.models import Project
 from assessments.rubric import load_rubric
 from assessments.scoring import score
-from assessments.services import evaluate_assessment, start_assessment
+from assessments.services import evaluate_assessment
 from assessments.sharing import create_share_link
 from assessments.views.reports import _share_form_fields
-from tests.factories import set_answers
+from tests.factories import AssessmentFactory, loaded, set_answers
 
 pytestmark = pytest.mark.django_db
 
 RUBRIC = load_rubric()
-
-
-@pytest.fixture
-def assessment(user, complete_answers):
-    project = Project.objects.create(owner=user, name="Support bot")
-    assessment = start_assessment(project)
-    set_answers(assessment, complete_answers)
-    return assessment
 
 
 @pytest.fixture
@@ -50,8 +41,8 @@ def verdict_of(page: str) -> str:
     return re.search(r'<h2 id="verdict-title"[^>]*>([^<]+)</h2>', page).group(1)
 
 
-def test_the_same_content_is_rendered_once(owner_client, assessment, renders):
-    url = reverse("report", args=[assessment.pk])
+def test_the_same_content_is_rendered_once(owner_client, complete_assessment, renders):
+    url = reverse("report", args=[complete_assessment.pk])
     first = owner_client.get(url).content.decode()
     second = owner_client.get(url).content.decode()
     assert len(renders) == 1
@@ -59,50 +50,48 @@ def test_the_same_content_is_rendered_once(owner_client, assessment, renders):
     assert 'id="verdict-title"' in body and body in first and body in second
 
 
-def test_a_changed_answer_is_shown_at_once(owner_client, assessment, complete_answers, renders):
-    url = reverse("report", args=[assessment.pk])
+def test_a_changed_answer_is_shown_at_once(
+    owner_client, complete_assessment, complete_answers, renders
+):
+    url = reverse("report", args=[complete_assessment.pk])
     before = score(complete_answers, RUBRIC)
-    assert verdict_of(owner_client.get(url).content.decode()) == RUBRIC.verdict_label(
-        before.verdict
-    )
+    label = RUBRIC.verdict_label
+    assert verdict_of(owner_client.get(url).content.decode()) == label(before.verdict)
     flip = before.flips[0]  # a single change that changes the verdict
-    set_answers(assessment, {flip["question"]: flip["to"]})
+    set_answers(complete_assessment, {flip["question"]: flip["to"]})
     page = owner_client.get(url).content.decode()
-    assert (
-        verdict_of(page)
-        == RUBRIC.verdict_label(flip["verdict"])
-        != RUBRIC.verdict_label(before.verdict)
-    )
+    assert verdict_of(page) == label(flip["verdict"]) != label(before.verdict)
     assert len(renders) == 2
 
 
 def test_an_answer_changed_back_is_shown_with_its_new_change_time(
-    owner_client, assessment, complete_answers, renders
+    owner_client, complete_assessment, complete_answers, renders
 ):
-    url = reverse("report", args=[assessment.pk])
+    url = reverse("report", args=[complete_assessment.pk])
     flip = score(complete_answers, RUBRIC).flips[0]
     original = verdict_of(owner_client.get(url).content.decode())
-    set_answers(assessment, {flip["question"]: flip["to"]})
+    set_answers(complete_assessment, {flip["question"]: flip["to"]})
     owner_client.get(url)
-    set_answers(assessment, {flip["question"]: complete_answers[flip["question"]]})
+    set_answers(complete_assessment, {flip["question"]: complete_answers[flip["question"]]})
     page = owner_client.get(url).content.decode()
     assert verdict_of(page) == original
-    assessment.refresh_from_db()
-    changed = dateformat.format(timezone.localtime(assessment.answers_changed_at), "c")
+    complete_assessment.refresh_from_db()
+    changed = dateformat.format(timezone.localtime(complete_assessment.answers_changed_at), "c")
     assert f'<time datetime="{changed}">' in page
     assert len(renders) == 3
 
 
 def test_the_owners_edit_links_never_reach_a_shared_or_example_view(
-    owner_client, assessment, renders
+    owner_client, complete_assessment, renders
 ):
-    questionnaire = reverse("questionnaire", args=[assessment.pk])
-    _, token = create_share_link(assessment, label="for the CFO")
+    report = reverse("report", args=[complete_assessment.pk])
+    questionnaire = reverse("questionnaire", args=[complete_assessment.pk])
+    _, token = create_share_link(complete_assessment, label="for the CFO")
     shared_url = reverse("shared_report", args=[token])
 
-    owner_page = owner_client.get(reverse("report", args=[assessment.pk])).content.decode()
+    owner_page = owner_client.get(report).content.decode()
     shared_page = Client().get(shared_url).content.decode()
-    again = owner_client.get(reverse("report", args=[assessment.pk])).content.decode()
+    again = owner_client.get(report).content.decode()
 
     assert f'href="{questionnaire}#q-' in owner_page and f'href="{questionnaire}#q-' in again
     assert questionnaire not in shared_page
@@ -110,27 +99,26 @@ def test_the_owners_edit_links_never_reach_a_shared_or_example_view(
     assert len(renders) == 2  # one body for the owner, one read-only body
 
 
-def test_bodies_are_rendered_every_time_with_debug_on(assessment, settings, renders):
+def test_bodies_are_rendered_every_time_with_debug_on(complete_assessment, settings, renders):
     settings.DEBUG = True
+    assessment = loaded(complete_assessment)
     evaluation = evaluate_assessment(assessment)
     first = report_bodies.render_report_body(assessment, evaluation, is_owner=True)
     second = report_bodies.render_report_body(assessment, evaluation, is_owner=True)
     assert first == second and len(renders) == 2
 
 
-def test_the_cache_keeps_a_bounded_number_of_bodies(user, complete_answers, monkeypatch):
+def test_the_cache_keeps_a_bounded_number_of_bodies(project, complete_answers, monkeypatch):
     monkeypatch.setattr(report_bodies, "REPORT_BODY_CACHE_SIZE", 2)
-    project = Project.objects.create(owner=user, name="Many")
-    for _ in range(4):
-        assessment = start_assessment(project)
-        set_answers(assessment, complete_answers)
+    for created in AssessmentFactory.create_batch(4, project=project, answers=complete_answers):
+        assessment = loaded(created)
         evaluation = evaluate_assessment(assessment)
         report_bodies.render_report_body(assessment, evaluation, is_owner=True)
     assert len(report_bodies._bodies) == 2
 
 
-def test_an_incomplete_evaluation_has_no_body(user):
-    assessment = start_assessment(Project.objects.create(owner=user, name="Empty"))
+def test_an_incomplete_evaluation_has_no_body(assessment):
+    assessment = loaded(assessment)
     with pytest.raises(ValueError, match="complete"):
         report_bodies.render_report_body(assessment, evaluate_assessment(assessment), is_owner=True)
 

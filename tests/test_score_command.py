@@ -10,6 +10,9 @@ import pytest
 from django.core.management import call_command
 
 from assessments.examples import load_scenarios
+from assessments.scoring import score
+from assessments.validation import clean_answers
+from tests.conftest import scenario_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,6 +63,31 @@ def test_text_format_is_a_readable_summary():
     assert completed.stdout.startswith("Verdict:    RAG")
     for heading in ("Why:", "What would change the verdict:", "Warnings:", "Next steps:"):
         assert heading in completed.stdout
+
+
+def test_text_format_names_verdict_readiness_and_scores_with_the_rubric_labels(rubric, tmp_path):
+    answers = scenario_answers("tone-rewriter")  # fine-tuning, but not ready to start
+    result = score(clean_answers(answers, rubric), rubric)
+    assert (result.verdict, result.readiness) == ("fine_tune", "not_ready")
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps({"answers": answers}))
+    out = io.StringIO()
+
+    call_command("score", str(path), "--format", "text", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    verdict = rubric.verdict_label(result.verdict)
+    confidence = rubric.confidence_label(result.confidence).lower()
+    assert lines[0] == f"Verdict:    {verdict} ({confidence} confidence)"
+    assert lines[1] == f"Readiness:  {rubric.readiness_label(result.readiness)}"
+    assert lines[1] == "Readiness:  Not ready"
+    [scores] = [line for line in lines if line.startswith("Scores:")]
+    for approach, value in result.scores.items():
+        assert f"{rubric.verdict_label(approach)} {value}" in scores
+    start = lines.index("Signals:") + 1
+    signal_lines = lines[start : start + len(result.signals)]
+    for line, signal in zip(signal_lines, result.signals, strict=True):
+        assert line.endswith(f"{signal['label']} (leans {rubric.verdict_label(signal['leans'])})")
 
 
 @pytest.mark.parametrize(

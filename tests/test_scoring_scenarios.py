@@ -2,7 +2,8 @@
 
 import pytest
 
-from assessments.examples import load_scenarios
+from assessments.examples import load_examples, load_scenarios
+from assessments.models import Project
 from assessments.scoring import score
 from assessments.validation import clean_answers
 
@@ -22,7 +23,13 @@ def test_scenario_gets_expected_verdict_readiness_and_warnings(scenario, rubric)
         assert code not in result.warning_codes
 
 
-def test_project_copy_of_scenarios_matches_the_app_examples():
-    from assessments.examples import load_scenarios
+@pytest.mark.django_db
+def test_the_worked_examples_the_app_shows_are_the_scenarios_scored_here(rubric):
+    load_examples()
 
-    assert load_scenarios() == SCENARIOS
+    examples = {
+        project.example_key: project.current_assessment.answer_values
+        for project in Project.objects.examples().with_assessments()
+    }
+
+    assert examples == {s["id"]: clean_answers(s["answers"], rubric) for s in SCENARIOS}

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advisor import settings as production_settings
+from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db
@@ -65,7 +66,7 @@ def login(client, username, password):
 
 def test_repeated_failed_logins_lock_the_username_out_from_that_address(client, settings):
     settings.LOGIN_FAILURE_LIMIT = 3
-    User.objects.create_user("alice", password="right-password-123")
+    UserFactory(username="alice", password="right-password-123")
     for _ in range(3):
         assert login(client, "alice", "wrong").status_code == 200
     locked = login(client, "alice", "right-password-123")
@@ -87,8 +88,8 @@ def test_many_sessions_never_crowd_out_a_lockout(settings, tmp_path):
         for alias, config in production_settings.CACHES.items()
     }
     settings.LOGIN_FAILURE_LIMIT = 3
-    User.objects.create_user("victim", password="right-password-123")
-    others = [User.objects.create_user(f"user{n}") for n in range(8)]
+    UserFactory(username="victim", password="right-password-123")
+    others = UserFactory.create_batch(8)
     attacker = Client(REMOTE_ADDR="203.0.113.9")
     for _ in range(3):
         assert login(attacker, "victim", "wrong").status_code == 200
@@ -107,7 +108,7 @@ def test_one_address_failing_across_many_usernames_is_refused(client, settings):
 
 def test_a_successful_login_clears_that_usernames_failures(client, settings):
     settings.LOGIN_FAILURE_LIMIT = 3
-    User.objects.create_user("bob", password="right-password-123")
+    UserFactory(username="bob", password="right-password-123")
     login(client, "bob", "wrong")
     login(client, "bob", "wrong")
     assert login(client, "bob", "right-password-123").status_code == 302
@@ -143,9 +144,8 @@ def _edit_stored_session(session: Session, **changes) -> None:
     caches[settings.SESSION_CACHE_ALIAS].delete(SessionStore(session.session_key).cache_key)
 
 
-def test_sessions_expire_after_the_documented_idle_time(client, settings):
-    user = User.objects.create_user("carol", password="right-password-123")
-    client.force_login(user)
+def test_sessions_expire_after_the_documented_idle_time(client, owner, settings):
+    client.force_login(owner)
     response = client.get(reverse("project_list"))
     assert response.status_code == 200
     session = Session.objects.get(session_key=client.session.session_key)
@@ -180,18 +180,16 @@ def test_sessions_expire_after_the_documented_idle_time(client, settings):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_signed_in_requests_read_the_session_from_the_cache(client):
-    user = User.objects.create_user("erin", password="right-password-123")
-    client.force_login(user)
+def test_signed_in_requests_read_the_session_from_the_cache(client, owner):
+    client.force_login(owner)
     client.get(reverse("project_list"))  # the idle clock restarts once, then not for a minute
     with CaptureQueriesContext(connection) as queries:
         assert client.get(reverse("project_list")).status_code == 200
     assert not any("django_session" in q["sql"] for q in queries)
 
 
-def test_logout_ends_the_session_on_the_server(client):
-    user = User.objects.create_user("dave", password="right-password-123")
-    client.force_login(user)
+def test_logout_ends_the_session_on_the_server(client, owner):
+    client.force_login(owner)
     session_key = client.session.session_key
     stolen_cookie = client.cookies["sessionid"].value
     assert client.get(reverse("logout")).status_code == 405  # GET never logs out
@@ -227,7 +225,7 @@ def test_check_deploy_is_clean_under_production_settings():
 
 def test_guessing_the_old_password_on_password_change_is_limited(client, settings):
     settings.LOGIN_FAILURE_LIMIT = 2
-    user = User.objects.create_user("erin", password="right-password-123")
+    user = UserFactory(username="erin", password="right-password-123")
     client.force_login(user)
     change = {"new_password1": "a-New-pass-9876", "new_password2": "a-New-pass-9876"}
     for _ in range(2):

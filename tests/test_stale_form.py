@@ -3,33 +3,19 @@
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
-from assessments.models import Project
-from assessments.services import start_assessment
 from tests.factories import set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def owner_client(client):
-    owner = User.objects.create_user("lead")
-    client.force_login(owner)
-    client.owner = owner
-    return client
-
-
-@pytest.fixture
-def assessment(owner_client, complete_answers):
-    assessment = start_assessment(Project.objects.create(owner=owner_client.owner, name="Bot"))
-    set_answers(assessment, complete_answers)
-    return assessment
+def questionnaire_url(assessment) -> str:
+    return reverse("questionnaire", args=[assessment.pk])
 
 
 def load_form(client, assessment) -> dict:
-    page = client.get(reverse("questionnaire", args=[assessment.pk])).content.decode()
+    page = client.get(questionnaire_url(assessment)).content.decode()
     return {"loaded_at": re.search(r'name="loaded_at" value="([^"]+)"', page).group(1)}
 
 
@@ -38,13 +24,13 @@ def form_data(answers):
 
 
 def test_a_change_made_elsewhere_after_loading_is_kept_and_the_user_is_told(
-    owner_client, assessment, complete_answers
+    owner_client, complete_assessment, complete_answers
 ):
-    loaded = load_form(owner_client, assessment)
-    set_answers(assessment, {"latency": "realtime"})  # another tab, after this page loaded
+    loaded = load_form(owner_client, complete_assessment)
+    set_answers(complete_assessment, {"latency": "realtime"})  # another tab, after loading
 
     stale_submission = form_data(complete_answers) | {"budget": "limited"} | loaded
-    response = owner_client.post(reverse("questionnaire", args=[assessment.pk]), stale_submission)
+    response = owner_client.post(questionnaire_url(complete_assessment), stale_submission)
 
     page = response.content.decode()
     assert response.status_code == 409
@@ -52,39 +38,43 @@ def test_a_change_made_elsewhere_after_loading_is_kept_and_the_user_is_told(
     assert "is now <strong>Real-time: voice, sub-second</strong>" in page
     assert re.search(r'name="latency" value="realtime" checked', page)
     assert re.search(r'name="budget" value="limited" checked', page), "other choices are kept"
-    stored = stored_answers(assessment)
+    stored = stored_answers(complete_assessment)
     assert stored["latency"] == "realtime"
     assert stored["budget"] == complete_answers["budget"]
 
 
-def test_submitting_again_from_the_refreshed_form_saves(owner_client, assessment, complete_answers):
-    loaded = load_form(owner_client, assessment)
-    set_answers(assessment, {"latency": "realtime"})
-    url = reverse("questionnaire", args=[assessment.pk])
+def test_submitting_again_from_the_refreshed_form_saves(
+    owner_client, complete_assessment, complete_answers
+):
+    loaded = load_form(owner_client, complete_assessment)
+    set_answers(complete_assessment, {"latency": "realtime"})
+    url = questionnaire_url(complete_assessment)
     refreshed = owner_client.post(url, form_data(complete_answers) | loaded).content.decode()
     new_loaded = re.search(r'name="loaded_at" value="([^"]+)"', refreshed).group(1)
 
     data = form_data(complete_answers) | {"latency": "batch", "loaded_at": new_loaded}
     assert owner_client.post(url, data).status_code == 302
-    assert stored_answers(assessment)["latency"] == "batch"
+    assert stored_answers(complete_assessment)["latency"] == "batch"
 
 
-def test_this_pages_own_autosaves_are_not_conflicts(owner_client, assessment, complete_answers):
-    loaded = load_form(owner_client, assessment)
-    set_answers(assessment, {"latency": "batch"})  # autosaved from this very page
+def test_this_pages_own_autosaves_are_not_conflicts(
+    owner_client, complete_assessment, complete_answers
+):
+    loaded = load_form(owner_client, complete_assessment)
+    set_answers(complete_assessment, {"latency": "batch"})  # autosaved from this very page
     data = form_data(complete_answers) | {"latency": "batch", "budget": "limited"} | loaded
-    response = owner_client.post(reverse("questionnaire", args=[assessment.pk]), data)
+    response = owner_client.post(questionnaire_url(complete_assessment), data)
     assert response.status_code == 302
-    stored = stored_answers(assessment)
+    stored = stored_answers(complete_assessment)
     assert (stored["latency"], stored["budget"]) == ("batch", "limited")
 
 
 def test_answers_changed_elsewhere_but_not_touched_by_the_form_do_not_block_it(
-    owner_client, assessment, complete_answers
+    owner_client, complete_assessment, complete_answers
 ):
-    loaded = load_form(owner_client, assessment)
-    set_answers(assessment, {"latency": "realtime"})
+    loaded = load_form(owner_client, complete_assessment)
+    set_answers(complete_assessment, {"latency": "realtime"})
     data = form_data(complete_answers | {"latency": "realtime"}) | {"budget": "limited"} | loaded
-    response = owner_client.post(reverse("questionnaire", args=[assessment.pk]), data)
+    response = owner_client.post(questionnaire_url(complete_assessment), data)
     assert response.status_code == 302
-    assert stored_answers(assessment)["budget"] == "limited"
+    assert stored_answers(complete_assessment)["budget"] == "limited"

@@ -4,34 +4,30 @@ import io
 import json
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 from assessments.models import Answer, Assessment, Project
-from assessments.services import start_assessment
 from assessments.transfer import export_project, import_project
 from assessments.validation import InvalidAnswers
-from tests.factories import set_answers
+from tests.factories import AssessmentFactory, ProjectFactory, set_answers
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def owner():
-    return User.objects.create_user("exporter")
-
-
-@pytest.fixture
-def project(owner, complete_answers):
-    project = Project.objects.create(
+def project_with_history(owner, complete_answers):
+    """The owner's project with text to keep intact and three assessments, oldest first:
+    complete; a changed copy with an optional answer cleared; an empty, just-started one."""
+    project = ProjectFactory(
         owner=owner, name="Support bot ✓", description="Line one\nLine two <b>bold</b>"
     )
-    first = start_assessment(project)
-    set_answers(first, complete_answers | {"eval_set": "no", "monthly_queries": 120000})
-    second = start_assessment(project)
-    set_answers(second, {"labeled_examples": "under_200"})
+    first_answers = complete_answers | {"eval_set": "no", "monthly_queries": 120000}
+    AssessmentFactory(project=project, answers=first_answers)
+    second = AssessmentFactory(
+        project=project, answers=first_answers | {"labeled_examples": "under_200"}
+    )
     set_answers(second, {"monthly_queries": None})
-    start_assessment(project, copy_current=False)  # an empty, just-started one
+    AssessmentFactory(project=project)
     return project
 
 
@@ -39,25 +35,29 @@ def counts():
     return Project.objects.count(), Assessment.objects.count(), Answer.objects.count()
 
 
-def test_export_then_import_then_export_is_identical(project, owner):
-    exported = export_project(project)
+def answers_of_each_assessment(project: Project) -> list[dict]:
+    """Newest first, as the app loads them."""
+    return [a.answer_values for a in project.assessments.with_answers()]
+
+
+def test_export_then_import_then_export_is_identical(project_with_history, owner):
+    exported = export_project(project_with_history)
     imported = import_project(owner, json.loads(json.dumps(exported)))
 
-    assert imported.pk != project.pk
+    assert imported.pk != project_with_history.pk
     assert export_project(imported) == exported
     assert len(exported["assessments"]) == 3
     assert exported["assessments"][0]["answers"]["monthly_queries"] == 120000
     assert "monthly_queries" not in exported["assessments"][1]["answers"]
-    assert imported.current_assessment().answers_dict() == (
-        project.current_assessment().answers_dict()
-    )
+    history = answers_of_each_assessment(project_with_history)
+    assert answers_of_each_assessment(imported) == history
+    assert [len(answers) for answers in history] == [0, 14, 15]
 
 
-def test_import_belongs_to_the_importer_only(project):
-    other = User.objects.create_user("colleague")
-    imported = import_project(other, export_project(project))
-    assert imported.owner == other
-    assert project.owner != other
+def test_import_belongs_to_the_importer_only(project_with_history, other_user):
+    imported = import_project(other_user, export_project(project_with_history))
+    assert imported.owner == other_user
+    assert project_with_history.owner != other_user
 
 
 @pytest.mark.parametrize(
@@ -83,8 +83,10 @@ def test_import_belongs_to_the_importer_only(project):
         (lambda d: d.update(assessments="all of them"), "assessments"),
     ],
 )
-def test_a_bad_export_imports_nothing_and_names_the_problem(project, owner, mutate, problem):
-    data = export_project(project)
+def test_a_bad_export_imports_nothing_and_names_the_problem(
+    project_with_history, owner, mutate, problem
+):
+    data = export_project(project_with_history)
     mutate(data)
     before = counts()
     with pytest.raises(InvalidAnswers) as error:
@@ -93,41 +95,38 @@ def test_a_bad_export_imports_nothing_and_names_the_problem(project, owner, muta
     assert counts() == before
 
 
-def test_owner_downloads_the_export(client, project, owner):
-    client.force_login(owner)
-    response = client.get(reverse("project_export", args=[project.pk]))
+def test_owner_downloads_the_export(owner_client, project_with_history):
+    response = owner_client.get(reverse("project_export", args=[project_with_history.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"] == (
         'attachment; filename="support-bot-advisor-export.json"'
     )
-    assert response.json() == export_project(project)
+    assert response.json() == export_project(project_with_history)
 
 
-def test_others_cannot_export(client, project):
-    client.force_login(User.objects.create_user("mallory"))
-    assert client.get(reverse("project_export", args=[project.pk])).status_code == 404
+def test_others_cannot_export(client, project_with_history, other_user):
+    client.force_login(other_user)
+    assert client.get(reverse("project_export", args=[project_with_history.pk])).status_code == 404
 
 
-def test_upload_imports_and_opens_the_new_project(client, project, owner):
-    client.force_login(owner)
-    upload = io.BytesIO(json.dumps(export_project(project)).encode())
+def test_upload_imports_and_opens_the_new_project(owner_client, project_with_history):
+    upload = io.BytesIO(json.dumps(export_project(project_with_history)).encode())
     upload.name = "export.json"
-    response = client.post(reverse("project_import"), {"file": upload})
-    new = Project.objects.exclude(pk=project.pk).get()
+    response = owner_client.post(reverse("project_import"), {"file": upload})
+    new = Project.objects.exclude(pk=project_with_history.pk).get()
     assert response.status_code == 302
     assert response["Location"] == new.get_absolute_url()
-    assert export_project(new) == export_project(project)
+    assert export_project(new) == export_project(project_with_history)
 
 
 @pytest.mark.parametrize(
     "content", [b"not json", b'{"format": "nope"}', "\udcff".encode(errors="surrogatepass")]
 )
-def test_bad_upload_is_refused_with_a_message_and_nothing_stored(client, owner, content):
-    client.force_login(owner)
+def test_bad_upload_is_refused_with_a_message_and_nothing_stored(owner_client, content):
     upload = io.BytesIO(content)
     upload.name = "export.json"
     before = counts()
-    response = client.post(reverse("project_import"), {"file": upload})
+    response = owner_client.post(reverse("project_import"), {"file": upload})
     assert response.status_code == 422
     assert counts() == before
     page = response.content.decode()

@@ -1,11 +1,20 @@
 """One validation module, one clear message per problem, naming the question."""
 
+import dataclasses
+
 import pytest
 
 from assessments.validation import (
+    NO_ANSWER,
+    NOTHING_TO_SOLVE,
+    REQUIRED_NOT_CLEARED,
+    AnswerChanges,
     InvalidAnswers,
+    changes_from_values,
     clean_answers,
     parse_form_value,
+    parse_question,
+    parse_questionnaire,
     validate_answers,
 )
 
@@ -105,3 +114,162 @@ def test_form_values_are_parsed_and_checked(rubric):
     assert parse_form_value(latency, ["batch", "realtime"])[1] == "choose only one answer"
     needs = rubric.questions["knowledge_needs"]
     assert parse_form_value(needs, ["catalog", "documents"]) == (["documents", "catalog"], None)
+
+
+def problems_raised(call, *args) -> dict[str, str]:
+    with pytest.raises(InvalidAnswers) as error:
+        call(*args)
+    return {p.question: p.message for p in error.value.problems}
+
+
+# --- Changes to answers ------------------------------------------------------------------
+
+
+def test_answer_changes_are_values_to_set_and_questions_to_clear_and_cannot_be_altered():
+    changes = AnswerChanges({"latency": "batch"})
+    assert changes.cleared == frozenset()
+    assert changes == AnswerChanges({"latency": "batch"}, frozenset())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        changes.cleared = frozenset({"eval_set"})
+
+
+# --- One question, as autosave submits it ------------------------------------------------
+
+
+def test_an_autosaved_answer_becomes_a_change_of_that_question_only(rubric):
+    def parsed(question_id: str, values: list[str]) -> AnswerChanges:
+        return parse_question(rubric.questions[question_id], values, {})
+
+    assert parsed("latency", ["batch"]) == AnswerChanges({"latency": "batch"})
+    assert parsed("knowledge_needs", ["catalog", "documents"]) == AnswerChanges(
+        {"knowledge_needs": ["documents", "catalog"]}
+    )
+    assert parsed("monthly_queries", ["1,200,000"]) == AnswerChanges({"monthly_queries": 1_200_000})
+
+
+def test_an_autosaved_answer_the_same_as_the_stored_one_is_still_a_change(rubric):
+    # Saving it changes nothing (see services.save_answers), but it is a valid change.
+    changes = parse_question(rubric.questions["latency"], ["batch"], {"latency": "batch"})
+    assert changes == AnswerChanges({"latency": "batch"})
+
+
+@pytest.mark.parametrize("current", [{}, {"monthly_queries": 5000}], ids=["unset", "answered"])
+def test_an_optional_question_autosaved_empty_is_cleared(rubric, current):
+    changes = parse_question(rubric.questions["monthly_queries"], [" "], current)
+    assert changes == AnswerChanges({}, frozenset({"monthly_queries"}))
+
+
+@pytest.mark.parametrize(
+    ("values", "current", "message"),
+    [
+        ([], {}, NO_ANSWER),
+        ([""], {}, NO_ANSWER),
+        ([], {"latency": "batch"}, REQUIRED_NOT_CLEARED),
+        (["  "], {"latency": "batch"}, REQUIRED_NOT_CLEARED),
+    ],
+    ids=["missing", "empty", "answered-then-missing", "answered-then-empty"],
+)
+def test_an_autosaved_required_question_left_empty_is_refused(rubric, values, current, message):
+    problems = problems_raised(parse_question, rubric.questions["latency"], values, current)
+    assert problems == {"latency": message}
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [(["slow"], "'slow' is not a valid choice"), (["batch", "realtime"], "choose only one answer")],
+    ids=["bad-choice", "two-singles"],
+)
+def test_an_autosaved_invalid_answer_is_refused_naming_its_question(rubric, values, message):
+    problems = problems_raised(parse_question, rubric.questions["latency"], values, {})
+    assert list(problems) == ["latency"]
+    assert message in problems["latency"]
+
+
+def test_an_autosaved_answer_that_is_not_a_number_names_its_question(rubric):
+    problems = problems_raised(parse_question, rubric.questions["monthly_queries"], ["lots"], {})
+    assert problems == {"monthly_queries": "enter a whole number of queries, e.g. 50000"}
+
+
+# --- A whole submitted questionnaire -----------------------------------------------------
+
+
+def test_a_submitted_questionnaire_changes_only_what_differs_from_the_stored_answers(rubric):
+    current = {"latency": "batch", "budget": "limited", "monthly_queries": 5000, "eval_set": "yes"}
+    data = {
+        "latency": ["batch"],  # unchanged
+        "budget": ["moderate"],  # changed
+        "behavior_needs": ["format", "tone"],  # new
+        "monthly_queries": [""],  # an optional answer cleared
+        # eval_set not submitted at all: cleared too (an unchecked radio sends nothing)
+    }
+
+    changes, submitted, errors = parse_questionnaire(rubric, data, current)
+
+    assert errors == {}
+    assert changes == AnswerChanges(
+        {"budget": "moderate", "behavior_needs": ["tone", "format"]},
+        frozenset({"monthly_queries", "eval_set"}),
+    )
+    assert submitted == {
+        "latency": "batch",
+        "budget": "moderate",
+        "behavior_needs": ["tone", "format"],
+        "monthly_queries": None,
+    }
+
+
+def test_questions_left_empty_that_were_never_answered_change_nothing(rubric):
+    changes, submitted, errors = parse_questionnaire(rubric, {"eval_set": [""]}, {})
+    assert (changes, errors) == (AnswerChanges({}), {})
+    assert submitted == {"eval_set": None}
+
+
+def test_a_submitted_questionnaire_names_each_invalid_answer_and_keeps_what_was_typed(rubric):
+    current = {"latency": "batch"}
+    data = {"budget": ["huge"], "monthly_queries": ["lots"], "knowledge_needs": ["documents"]}
+
+    _, submitted, errors = parse_questionnaire(rubric, data, current)
+
+    assert set(errors) == {"budget", "monthly_queries", "latency"}
+    assert "'huge' is not a valid choice" in errors["budget"]
+    assert errors["latency"] == REQUIRED_NOT_CLEARED  # answered before, now left empty
+    assert submitted["budget"] == ["huge"]
+    assert submitted["monthly_queries"] == ["lots"]
+    assert submitted["knowledge_needs"] == ["documents"]
+
+
+# --- Typed answers (imports, the score command, tests) -----------------------------------
+
+
+def test_typed_answers_become_clean_changes(rubric):
+    raw = {"latency": "batch", "behavior_needs": ["format", "tone"], "monthly_queries": None}
+    changes = changes_from_values(rubric, raw)
+    assert changes == AnswerChanges(
+        {"latency": "batch", "behavior_needs": ["tone", "format"]}, frozenset({"monthly_queries"})
+    )
+
+
+def test_clearing_a_required_answer_is_refused_whether_answered_yet_or_not(rubric):
+    problems = problems_raised(changes_from_values, rubric, {"latency": None})
+    assert problems == {"latency": REQUIRED_NOT_CLEARED}
+
+
+def test_typed_answers_list_every_problem(rubric):
+    raw = {
+        "latency": "slow",
+        "monthly_queries": -1,
+        "favourite_colour": None,
+        "budget": None,
+        "eval_set": "yes",
+    }
+    problems = problems_raised(changes_from_values, rubric, raw)
+    assert set(problems) == {"latency", "monthly_queries", "favourite_colour", "budget"}
+    assert problems["favourite_colour"] == "unknown question id"
+    assert problems["budget"] == REQUIRED_NOT_CLEARED
+
+
+def test_typed_answers_with_no_need_at_all_are_refused(rubric):
+    raw = {"knowledge_needs": ["none"], "behavior_needs": ["none"]}
+    assert problems_raised(changes_from_values, rubric, raw) == {
+        "knowledge_needs": NOTHING_TO_SOLVE
+    }

@@ -6,6 +6,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from tests.factories import UserFactory
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "plum-Harbour-42-kite"
@@ -19,13 +21,14 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
-def user():
-    return User.objects.create_user("alice", password=PASSWORD)
+def user_with_password():
+    """alice, who signs in with PASSWORD (the shared `owner` has no password)."""
+    return UserFactory(username="alice", password=PASSWORD)
 
 
 @pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
+def logged_in(client, user_with_password):
+    client.force_login(user_with_password)
     return client
 
 
@@ -84,7 +87,9 @@ def test_bad_signup_shows_errors_and_creates_nothing(client, overrides, field):
     assert not is_logged_in(client)
 
 
-def test_signup_with_a_taken_username_shows_an_error_and_creates_nothing(client, user):
+def test_signup_with_a_taken_username_shows_an_error_and_creates_nothing(
+    client, user_with_password
+):
     response = client.post(reverse("signup"), signup_data(username="alice"))
 
     assert response.status_code == 200
@@ -93,7 +98,7 @@ def test_signup_with_a_taken_username_shows_an_error_and_creates_nothing(client,
     assert not is_logged_in(client)
 
 
-def test_signup_with_a_username_differing_only_in_case_is_refused(client, user):
+def test_signup_with_a_username_differing_only_in_case_is_refused(client, user_with_password):
     response = client.post(reverse("signup"), signup_data(username="ALICE"))
 
     assert response.status_code == 200
@@ -123,15 +128,15 @@ def test_login_page_shows_the_form_with_a_signup_link(client):
     assert reverse("signup") in content
 
 
-def test_login_with_good_credentials_redirects_to_projects(client, user):
+def test_login_with_good_credentials_redirects_to_projects(client, user_with_password):
     response = client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
 
     assert response.status_code == 302
     assert response.url == reverse("project_list")
-    assert client.session[SESSION_KEY] == str(user.pk)
+    assert client.session[SESSION_KEY] == str(user_with_password.pk)
 
 
-def test_login_honours_a_safe_next_url(client, user):
+def test_login_honours_a_safe_next_url(client, user_with_password):
     target = reverse("project_create")
     response = client.post(
         reverse("login"), {"username": "alice", "password": PASSWORD, "next": target}
@@ -140,7 +145,7 @@ def test_login_honours_a_safe_next_url(client, user):
     assert response.url == target
 
 
-def test_login_ignores_an_offsite_next_url(client, user):
+def test_login_ignores_an_offsite_next_url(client, user_with_password):
     response = client.post(
         reverse("login"),
         {"username": "alice", "password": PASSWORD, "next": "https://evil.example/"},
@@ -149,7 +154,9 @@ def test_login_ignores_an_offsite_next_url(client, user):
     assert response.url == reverse("project_list")
 
 
-def test_login_with_a_wrong_password_shows_an_error_and_stays_logged_out(client, user):
+def test_login_with_a_wrong_password_shows_an_error_and_stays_logged_out(
+    client, user_with_password
+):
     response = client.post(reverse("login"), {"username": "alice", "password": "wrong"})
 
     assert response.status_code == 200
@@ -186,9 +193,9 @@ def test_logout_by_post_ends_the_session(logged_in):
     assert after.url.startswith(reverse("login"))
 
 
-def test_logout_without_a_csrf_token_is_refused_and_keeps_the_session(user):
+def test_logout_without_a_csrf_token_is_refused_and_keeps_the_session(user_with_password):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
+    client.force_login(user_with_password)
 
     response = client.post(reverse("logout"))
 
@@ -221,7 +228,7 @@ def test_password_change_page_shows_the_form(logged_in):
     assert "alice" in content
 
 
-def test_password_change_sets_the_new_password_and_keeps_the_session(logged_in, user):
+def test_password_change_sets_the_new_password_and_keeps_the_session(logged_in, user_with_password):
     response = logged_in.post(
         reverse("password_change"),
         {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
@@ -229,16 +236,16 @@ def test_password_change_sets_the_new_password_and_keeps_the_session(logged_in, 
 
     assert response.status_code == 302
     assert response.url == reverse("password_change_done")
-    user.refresh_from_db()
-    assert user.check_password(NEW_PASSWORD)
-    assert not user.check_password(PASSWORD)
+    user_with_password.refresh_from_db()
+    assert user_with_password.check_password(NEW_PASSWORD)
+    assert not user_with_password.check_password(PASSWORD)
     done = logged_in.get(response.url)
     assert done.status_code == 200
     assert "Password changed" in done.content.decode()
     assert logged_in.get(reverse("project_list")).status_code == 200
 
 
-def test_password_change_with_the_wrong_old_password_changes_nothing(logged_in, user):
+def test_password_change_with_the_wrong_old_password_changes_nothing(logged_in, user_with_password):
     response = logged_in.post(
         reverse("password_change"),
         {"old_password": "wrong", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
@@ -246,12 +253,12 @@ def test_password_change_with_the_wrong_old_password_changes_nothing(logged_in, 
 
     assert response.status_code == 200
     assert response.context["form"].errors["old_password"]
-    user.refresh_from_db()
-    assert user.check_password(PASSWORD)
+    user_with_password.refresh_from_db()
+    assert user_with_password.check_password(PASSWORD)
 
 
-def test_new_password_works_for_login_after_a_change(client, user):
-    client.force_login(user)
+def test_new_password_works_for_login_after_a_change(client, user_with_password):
+    client.force_login(user_with_password)
     client.post(
         reverse("password_change"),
         {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},

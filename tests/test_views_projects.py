@@ -4,35 +4,30 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Answer, Assessment, Project
-from assessments.services import start_assessment
-from tests.factories import set_answers, stored_answers
+from tests.conftest import scenario_answers
+from tests.factories import (
+    AssessmentFactory,
+    ExampleProjectFactory,
+    ProjectFactory,
+    set_answers,
+    stored_answers,
+)
 
 pytestmark = pytest.mark.django_db
 
 QUERY_BUDGET = 12
+NOT_READY = "case-law-wish"  # a worked example whose verdict is not ready to start yet
 
 
-@pytest.fixture
-def other_user():
-    return User.objects.create_user("mallory")
-
-
-@pytest.fixture
-def project(user):
-    return Project.objects.create(owner=user, name="Support bot", description="Answers customers.")
-
-
-@pytest.fixture
-def complete_project(project, complete_answers):
-    set_answers(start_assessment(project), complete_answers)
-    return project
+def current_assessment(project: Project) -> Assessment | None:
+    """The project's newest assessment, as the views load it."""
+    return Project.objects.with_assessments().get(pk=project.pk).current_assessment
 
 
 def snapshot():
@@ -46,11 +41,7 @@ def snapshot():
 
 def add_complete_projects(owner, answers, count):
     for index in range(count):
-        project = Project.objects.create(owner=owner, name=f"Project {index}")
-        assessment = Assessment.objects.create(project=project)
-        Answer.objects.bulk_create(
-            Answer(assessment=assessment, question_id=q, value=v) for q, v in answers.items()
-        )
+        AssessmentFactory(project__owner=owner, project__name=f"Project {index}", answers=answers)
 
 
 def table_rows(content: str) -> list[str]:
@@ -62,8 +53,8 @@ def table_rows(content: str) -> list[str]:
 
 
 def test_project_list_shows_only_the_users_own_projects(owner_client, project, other_user):
-    Project.objects.create(owner=other_user, name="Mallory's secret plan")
-    Project.objects.create(name="An example", is_example=True, example_key="an-example")
+    ProjectFactory(owner=other_user, name="Mallory's secret plan")
+    ExampleProjectFactory(name="An example")
 
     response = owner_client.get(reverse("project_list"))
 
@@ -76,20 +67,47 @@ def test_project_list_shows_only_the_users_own_projects(owner_client, project, o
     assert [item["project"] for item in response.context["projects"]] == [project]
 
 
-def test_project_list_shows_verdict_badge_readiness_and_last_change(owner_client, complete_project):
-    complete_project.refresh_from_db()
+def test_project_list_shows_verdict_badge_readiness_and_last_change(
+    owner_client, project, complete_assessment
+):
+    project.refresh_from_db()
     response = owner_client.get(reverse("project_list"))
 
     [row] = table_rows(response.content.decode())
     assert '<span class="badge badge-hybrid">Hybrid</span>' in row
     assert "high confidence" in row
     assert "✓ Ready" in row
-    assert f'<time datetime="{complete_project.updated_at.isoformat()}">' in row
-    assert f"{complete_project.updated_at:%Y}" in row
+    assert f'<time datetime="{project.updated_at.isoformat()}">' in row
+    assert f"{project.updated_at:%Y}" in row
+
+
+def test_project_list_marks_each_project_ready_or_not_ready(owner_client, owner, rubric):
+    AssessmentFactory(
+        project__owner=owner, project__name="Ready one", answers=scenario_answers("support-bot")
+    )
+    AssessmentFactory(
+        project__owner=owner, project__name="Not ready one", answers=scenario_answers(NOT_READY)
+    )
+
+    rows = table_rows(owner_client.get(reverse("project_list")).content.decode())
+
+    by_name = {
+        re.search(r'<th scope="row"><a [^>]*>([^<]+)</a>', row).group(1): row for row in rows
+    }
+    ready, not_ready = by_name["Ready one"], by_name["Not ready one"]
+    assert "<td>✓ Ready</td>" in ready
+    assert "⚠" not in ready
+    assert "<td>⚠ Not ready</td>" in not_ready
+    assert "✓" not in not_ready
+    # The words are the rubric's labels.
+    assert (rubric.readiness_label("ready"), rubric.readiness_label("not_ready")) == (
+        "Ready",
+        "Not ready",
+    )
 
 
 def test_project_list_shows_progress_of_an_unfinished_assessment(owner_client, project):
-    set_answers(start_assessment(project), {"latency": "batch"})
+    AssessmentFactory(project=project, answers={"latency": "batch"})
 
     [row] = table_rows(owner_client.get(reverse("project_list")).content.decode())
     assert "In progress: 1 of 13 answered" in row
@@ -102,8 +120,8 @@ def test_project_list_shows_not_started_for_a_project_without_assessment(owner_c
     assert "Not started" in row
 
 
-def test_project_list_is_most_recently_changed_first(owner_client, user, project):
-    older = Project.objects.create(owner=user, name="Older one")
+def test_project_list_is_most_recently_changed_first(owner_client, owner, project):
+    older = ProjectFactory(owner=owner, name="Older one")
     Project.objects.filter(pk=older.pk).update(updated_at=timezone.now() - timedelta(days=3))
 
     rows = table_rows(owner_client.get(reverse("project_list")).content.decode())
@@ -131,14 +149,14 @@ def test_project_create_page_shows_the_form(owner_client):
 
 
 def test_creating_a_project_creates_its_first_assessment_and_opens_the_questionnaire(
-    owner_client, user
+    owner_client, owner
 ):
     response = owner_client.post(
         reverse("project_create"), {"name": "Invoice extraction", "description": "JSON out."}
     )
 
     project = Project.objects.get()
-    assert project.owner == user
+    assert project.owner == owner
     assert (project.name, project.description) == ("Invoice extraction", "JSON out.")
     assert not project.is_example
     assessment = project.assessments.get()
@@ -187,7 +205,7 @@ def test_project_edit_page_shows_the_current_values(owner_client, project):
     assert response.status_code == 200
     content = response.content.decode()
     assert 'value="Support bot"' in content
-    assert "Answers customers." in content
+    assert "Answers customers in our voice." in content
 
 
 def test_editing_a_project_saves_name_and_description(owner_client, project):
@@ -231,9 +249,11 @@ def test_editing_a_project_with_a_bad_name_shows_an_error_and_changes_nothing(
 # --- Delete ------------------------------------------------------------------------------
 
 
-def test_delete_get_shows_a_confirmation_page_and_deletes_nothing(owner_client, complete_project):
+def test_delete_get_shows_a_confirmation_page_and_deletes_nothing(
+    owner_client, project, complete_assessment
+):
     before = snapshot()
-    response = owner_client.get(reverse("project_delete", args=[complete_project.pk]))
+    response = owner_client.get(reverse("project_delete", args=[project.pk]))
 
     assert response.status_code == 200
     content = response.content.decode()
@@ -244,10 +264,10 @@ def test_delete_get_shows_a_confirmation_page_and_deletes_nothing(owner_client, 
 
 
 def test_delete_post_deletes_the_project_with_its_assessments_and_answers(
-    owner_client, complete_project, user
+    owner_client, owner, project, complete_assessment
 ):
-    keep = Project.objects.create(owner=user, name="Keep me")
-    response = owner_client.post(reverse("project_delete", args=[complete_project.pk]))
+    keep = ProjectFactory(owner=owner, name="Keep me")
+    response = owner_client.post(reverse("project_delete", args=[project.pk]))
 
     assert response.status_code == 302
     assert response.url == reverse("project_list")
@@ -262,35 +282,37 @@ def test_delete_post_deletes_the_project_with_its_assessments_and_answers(
 
 
 def test_start_new_assessment_by_get_is_not_allowed_and_creates_nothing(
-    owner_client, complete_project
+    owner_client, project, complete_assessment
 ):
     before = snapshot()
-    response = owner_client.get(reverse("assessment_create", args=[complete_project.pk]))
+    response = owner_client.get(reverse("assessment_create", args=[project.pk]))
     assert response.status_code == 405
     assert snapshot() == before
 
 
 def test_start_new_assessment_copies_the_current_answers(
-    owner_client, complete_project, complete_answers
+    owner_client, project, complete_assessment, complete_answers
 ):
-    first = complete_project.current_assessment()
+    first = complete_assessment
 
-    response = owner_client.post(reverse("assessment_create", args=[complete_project.pk]))
+    response = owner_client.post(reverse("assessment_create", args=[project.pk]))
 
-    second = complete_project.current_assessment()
+    second = current_assessment(project)
     assert second != first
     assert response.status_code == 302
     assert response.url == reverse("questionnaire", args=[second.pk])
     assert stored_answers(second) == stored_answers(first) == complete_answers
-    assert complete_project.assessments.count() == 2
+    assert project.assessments.count() == 2
     page = owner_client.get(response.url).content.decode()
     assert "New assessment started with your current answers" in page
 
 
-def test_changing_the_new_assessment_leaves_the_old_one_alone(owner_client, complete_project):
-    first = complete_project.current_assessment()
-    owner_client.post(reverse("assessment_create", args=[complete_project.pk]))
-    second = complete_project.current_assessment()
+def test_changing_the_new_assessment_leaves_the_old_one_alone(
+    owner_client, project, complete_assessment
+):
+    first = complete_assessment
+    owner_client.post(reverse("assessment_create", args=[project.pk]))
+    second = current_assessment(project)
 
     owner_client.post(
         reverse("save_question", args=[second.pk, "latency"]),
@@ -305,19 +327,20 @@ def test_changing_the_new_assessment_leaves_the_old_one_alone(owner_client, comp
 # --- Project page ------------------------------------------------------------------------
 
 
-def test_project_page_shows_the_current_assessment_and_the_history(owner_client, complete_project):
-    first = complete_project.current_assessment()
-    second = start_assessment(complete_project)
-    set_answers(second, {"latency": "realtime"})
+def test_project_page_shows_the_current_assessment_and_the_history(
+    owner_client, project, complete_assessment, complete_answers
+):
+    first = complete_assessment
+    second = AssessmentFactory(project=project, answers=complete_answers | {"latency": "realtime"})
 
-    response = owner_client.get(reverse("project_detail", args=[complete_project.pk]))
+    response = owner_client.get(reverse("project_detail", args=[project.pk]))
 
     assert response.status_code == 200
     assert response.context["current"]["assessment"] == second
     assert [item["assessment"] for item in response.context["history"]] == [first]
     content = response.content.decode()
     assert "Support bot" in content
-    assert "Answers customers." in content
+    assert "Answers customers in our voice." in content
     current = content.split('id="current-title"', 1)[1].split('id="history-title"', 1)[0]
     history = content.split('id="history-title"', 1)[1]
     assert reverse("report", args=[second.pk]) in current
@@ -328,11 +351,12 @@ def test_project_page_shows_the_current_assessment_and_the_history(owner_client,
     assert "badge-hybrid" in history
     assert reverse("report", args=[second.pk]) not in history
     for name in ("project_edit", "project_delete", "assessment_create"):
-        assert reverse(name, args=[complete_project.pk]) in content
+        assert reverse(name, args=[project.pk]) in content
 
 
-def test_project_page_shows_progress_of_an_unfinished_current_assessment(owner_client, project):
-    assessment = start_assessment(project)
+def test_project_page_shows_progress_of_an_unfinished_current_assessment(
+    owner_client, project, assessment
+):
     set_answers(assessment, {"latency": "batch"})
 
     content = owner_client.get(reverse("project_detail", args=[project.pk])).content.decode()
@@ -344,9 +368,8 @@ def test_project_page_shows_progress_of_an_unfinished_current_assessment(owner_c
 
 
 def test_project_page_links_an_unfinished_old_assessment_to_its_answers(owner_client, project):
-    old = start_assessment(project)
-    set_answers(old, {"latency": "batch"})
-    start_assessment(project)
+    old = AssessmentFactory(project=project, answers={"latency": "batch"})
+    AssessmentFactory(project=project)
 
     content = owner_client.get(reverse("project_detail", args=[project.pk])).content.decode()
     history = content.split('id="history-title"', 1)[1]
@@ -360,13 +383,13 @@ def test_project_page_without_any_assessment_says_so(owner_client, project):
     assert "No assessment yet." in content
 
 
-def test_project_text_is_escaped_on_every_page(owner_client, user):
+def test_project_text_is_escaped_on_every_page(owner_client):
     owner_client.post(
         reverse("project_create"),
         {"name": "<script>alert(1)</script>", "description": "<b>bold</b>\nsecond line"},
     )
     project = Project.objects.get()
-    assessment = project.current_assessment()
+    assessment = current_assessment(project)
     urls = [
         reverse("project_list"),
         reverse("project_detail", args=[project.pk]),
@@ -387,9 +410,9 @@ def test_project_text_is_escaped_on_every_page(owner_client, user):
 
 @pytest.mark.parametrize("count", [1, 10])
 def test_project_list_runs_a_constant_number_of_queries(
-    owner_client, user, complete_answers, count, django_assert_max_num_queries
+    owner_client, owner, complete_answers, count, django_assert_max_num_queries
 ):
-    add_complete_projects(user, complete_answers, count)
+    add_complete_projects(owner, complete_answers, count)
 
     with django_assert_max_num_queries(QUERY_BUDGET):
         response = owner_client.get(reverse("project_list"))
@@ -399,12 +422,12 @@ def test_project_list_runs_a_constant_number_of_queries(
 
 
 def test_project_list_queries_do_not_grow_with_the_number_of_projects(
-    owner_client, user, complete_answers
+    owner_client, owner, complete_answers
 ):
-    add_complete_projects(user, complete_answers, 1)
+    add_complete_projects(owner, complete_answers, 1)
     with CaptureQueriesContext(connection) as one:
         owner_client.get(reverse("project_list"))
-    add_complete_projects(user, complete_answers, 9)
+    add_complete_projects(owner, complete_answers, 9)
     with CaptureQueriesContext(connection) as ten:
         owner_client.get(reverse("project_list"))
 
@@ -415,12 +438,7 @@ def test_project_list_queries_do_not_grow_with_the_number_of_projects(
 def test_project_page_runs_a_constant_number_of_queries(
     owner_client, project, complete_answers, count, django_assert_max_num_queries
 ):
-    for _ in range(count):
-        assessment = Assessment.objects.create(project=project)
-        Answer.objects.bulk_create(
-            Answer(assessment=assessment, question_id=q, value=v)
-            for q, v in complete_answers.items()
-        )
+    AssessmentFactory.create_batch(count, project=project, answers=complete_answers)
 
     with django_assert_max_num_queries(QUERY_BUDGET):
         response = owner_client.get(reverse("project_detail", args=[project.pk]))
@@ -432,19 +450,11 @@ def test_project_page_runs_a_constant_number_of_queries(
 def test_project_page_queries_do_not_grow_with_the_number_of_assessments(
     owner_client, project, complete_answers
 ):
-    def add_assessments(count):
-        for _ in range(count):
-            assessment = Assessment.objects.create(project=project)
-            Answer.objects.bulk_create(
-                Answer(assessment=assessment, question_id=q, value=v)
-                for q, v in complete_answers.items()
-            )
-
     url = reverse("project_detail", args=[project.pk])
-    add_assessments(1)
+    AssessmentFactory(project=project, answers=complete_answers)
     with CaptureQueriesContext(connection) as one:
         owner_client.get(url)
-    add_assessments(9)
+    AssessmentFactory.create_batch(9, project=project, answers=complete_answers)
     with CaptureQueriesContext(connection) as ten:
         owner_client.get(url)
 

@@ -14,9 +14,8 @@ from django.utils.html import escape
 
 from assessments.models import Answer, Assessment, Project
 from assessments.rubric import load_rubric
-from assessments.services import start_assessment
 from assessments.validation import NOTHING_TO_SOLVE
-from tests.factories import set_answers, stored_answers
+from tests.factories import AssessmentFactory, set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -25,32 +24,12 @@ QUERY_BUDGET = 12
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-# --- Fixtures and helpers ----------------------------------------------------------------
-
-
-@pytest.fixture
-def project(user):
-    return Project.objects.create(owner=user, name="Support bot")
-
-
-@pytest.fixture
-def assessment(project):
-    return start_assessment(project)
-
-
-@pytest.fixture
-def complete_assessment(assessment, complete_answers):
-    set_answers(assessment, complete_answers)
-    return assessment
+# --- Helpers ---------------------------------------------------------------------------------
 
 
 def form_data(answers: dict[str, Any]) -> dict[str, Any]:
     """Answers as a browser would submit the questionnaire form."""
     return {q: v if isinstance(v, list) else str(v) for q, v in answers.items()}
-
-
-def stored(assessment: Assessment) -> dict[str, Any]:
-    return stored_answers(assessment)
 
 
 def questionnaire_url(assessment: Assessment) -> str:
@@ -137,7 +116,7 @@ def test_each_question_autosaves_to_its_own_url(owner_client, assessment):
 
 
 def test_questionnaire_shows_the_stored_answers_as_checked(owner_client, complete_assessment):
-    complete_answers = stored(complete_assessment)
+    complete_answers = stored_answers(complete_assessment)
     set_answers(complete_assessment, {"monthly_queries": 50000})
     fieldsets = parse_fieldsets(
         owner_client.get(questionnaire_url(complete_assessment)).content.decode()
@@ -191,7 +170,10 @@ def test_full_form_post_saves_every_answer_and_redirects_to_the_report(
 
     assert response.status_code == 302
     assert response.url == reverse("report", args=[assessment.pk])
-    assert stored(assessment) == complete_answers | {"monthly_queries": 50000, "eval_set": "yes"}
+    assert stored_answers(assessment) == complete_answers | {
+        "monthly_queries": 50000,
+        "eval_set": "yes",
+    }
     assessment.refresh_from_db()
     assert assessment.answers_changed_at is not None
     page = owner_client.get(response.url).content.decode()
@@ -207,14 +189,17 @@ def test_full_form_post_of_a_partial_questionnaire_returns_to_the_questionnaire(
 
     assert response.status_code == 302
     assert response.url == questionnaire_url(assessment)
-    assert stored(assessment) == {"latency": "batch", "knowledge_needs": ["documents", "catalog"]}
+    assert stored_answers(assessment) == {
+        "latency": "batch",
+        "knowledge_needs": ["documents", "catalog"],
+    }
     page = owner_client.get(response.url).content.decode()
     assert "Answers saved. 11 required questions left." in page
 
 
 def test_full_form_post_stores_multi_choices_in_rubric_order(owner_client, assessment):
     owner_client.post(questionnaire_url(assessment), {"behavior_needs": ["guardrails", "tone"]})
-    assert stored(assessment) == {"behavior_needs": ["tone", "guardrails"]}
+    assert stored_answers(assessment) == {"behavior_needs": ["tone", "guardrails"]}
 
 
 def test_full_form_post_changing_one_answer_keeps_the_others(
@@ -225,7 +210,7 @@ def test_full_form_post_changing_one_answer_keeps_the_others(
     response = owner_client.post(questionnaire_url(complete_assessment), data)
 
     assert response.status_code == 302
-    assert stored(complete_assessment) == complete_answers | {"latency": "batch"}
+    assert stored_answers(complete_assessment) == complete_answers | {"latency": "batch"}
 
 
 @pytest.mark.parametrize(
@@ -249,7 +234,7 @@ def test_invalid_full_form_post_returns_422_with_the_error_at_the_question_and_s
 ):
     # A valid change in the same submission must not be saved either.
     data = form_data(complete_answers) | {"budget": "limited"} | change
-    before = stored(complete_assessment)
+    before = stored_answers(complete_assessment)
 
     response = owner_client.post(questionnaire_url(complete_assessment), data)
 
@@ -264,7 +249,7 @@ def test_invalid_full_form_post_returns_422_with_the_error_at_the_question_and_s
     assert 'aria-invalid="true"' in fieldset
     assert "Not saved:" in fieldset
     assert message in fieldset
-    assert stored(complete_assessment) == before
+    assert stored_answers(complete_assessment) == before
     assert [error["question_id"] for error in response.context["errors"]] == [question_id]
 
 
@@ -291,7 +276,7 @@ def test_an_answered_required_question_submitted_empty_is_an_error_and_is_not_cl
     fieldset = fieldset_html(response.content.decode(), "latency")
     assert "has-error" in fieldset
     assert "cannot be cleared" in fieldset
-    assert stored(complete_assessment) == complete_answers
+    assert stored_answers(complete_assessment) == complete_answers
 
 
 def test_full_form_post_can_clear_optional_answers(
@@ -304,7 +289,7 @@ def test_full_form_post_can_clear_optional_answers(
     response = owner_client.post(questionnaire_url(complete_assessment), data)
 
     assert response.status_code == 302
-    assert stored(complete_assessment) == complete_answers
+    assert stored_answers(complete_assessment) == complete_answers
 
 
 def test_empty_full_form_post_on_a_fresh_assessment_saves_nothing_and_stays(
@@ -313,7 +298,7 @@ def test_empty_full_form_post_on_a_fresh_assessment_saves_nothing_and_stays(
     response = owner_client.post(questionnaire_url(assessment), {})
     assert response.status_code == 302
     assert response.url == questionnaire_url(assessment)
-    assert stored(assessment) == {}
+    assert stored_answers(assessment) == {}
 
 
 def test_submitting_the_questionnaire_unchanged_does_not_move_answers_last_changed(
@@ -342,7 +327,7 @@ def test_htmx_save_stores_only_that_question(owner_client, complete_assessment, 
     )
 
     assert response.status_code == 200
-    assert stored(complete_assessment) == complete_answers | {"latency": "batch"}
+    assert stored_answers(complete_assessment) == complete_answers | {"latency": "batch"}
     assert Answer.objects.filter(assessment=complete_assessment).count() == len(complete_answers)
 
 
@@ -370,7 +355,7 @@ def test_htmx_save_updates_the_live_verdict(owner_client, complete_assessment):
 
     assert response.status_code == 200
     assert "badge-rag" in response.content.decode()
-    assert stored(complete_assessment)["behavior_needs"] == ["none"]
+    assert stored_answers(complete_assessment)["behavior_needs"] == ["none"]
 
 
 def test_htmx_save_of_the_last_answer_offers_the_report(owner_client, assessment, complete_answers):
@@ -406,7 +391,7 @@ def test_htmx_save_of_an_invalid_value_is_422_not_saved_and_changes_nothing(
     owner_client, complete_assessment, question_id, values, message
 ):
     set_answers(complete_assessment, {"monthly_queries": 50000})
-    before = stored(complete_assessment)
+    before = stored_answers(complete_assessment)
 
     response = owner_client.post(
         save_url(complete_assessment, question_id), {question_id: values}, **HTMX
@@ -417,11 +402,11 @@ def test_htmx_save_of_an_invalid_value_is_422_not_saved_and_changes_nothing(
     assert "Not saved" in content
     assert message in content
     assert 'id="verdict-panel"' in content
-    assert stored(complete_assessment) == before
+    assert stored_answers(complete_assessment) == before
 
 
 def test_htmx_save_rejects_none_mixed_with_other_choices(owner_client, complete_assessment):
-    before = stored(complete_assessment)
+    before = stored_answers(complete_assessment)
 
     response = owner_client.post(
         save_url(complete_assessment, "knowledge_needs"),
@@ -433,7 +418,7 @@ def test_htmx_save_rejects_none_mixed_with_other_choices(owner_client, complete_
     content = response.content.decode()
     assert "Not saved" in content
     assert escape("'none' cannot be combined with other choices") in content
-    assert stored(complete_assessment) == before
+    assert stored_answers(complete_assessment) == before
 
 
 def test_htmx_save_rejects_both_needs_none_as_nothing_to_solve(owner_client, assessment):
@@ -448,7 +433,7 @@ def test_htmx_save_rejects_both_needs_none_as_nothing_to_solve(owner_client, ass
     assert "Not saved" in content
     assert "nothing to solve" in content
     assert escape(NOTHING_TO_SOLVE) in content
-    assert stored(assessment) == {"behavior_needs": ["none"]}
+    assert stored_answers(assessment) == {"behavior_needs": ["none"]}
 
 
 def test_htmx_save_of_the_second_none_need_is_rejected_whichever_comes_first(
@@ -462,7 +447,7 @@ def test_htmx_save_of_the_second_none_need_is_rejected_whichever_comes_first(
 
     assert response.status_code == 422
     assert "nothing to solve" in response.content.decode()
-    assert stored(assessment) == {"knowledge_needs": ["none"]}
+    assert stored_answers(assessment) == {"knowledge_needs": ["none"]}
 
 
 def test_htmx_save_can_clear_the_optional_monthly_queries(
@@ -476,7 +461,7 @@ def test_htmx_save_can_clear_the_optional_monthly_queries(
 
     assert response.status_code == 200
     assert "Saved" in response.content.decode()
-    assert stored(complete_assessment) == complete_answers
+    assert stored_answers(complete_assessment) == complete_answers
 
 
 def test_htmx_save_accepts_thousands_separators_in_monthly_queries(owner_client, assessment):
@@ -484,20 +469,20 @@ def test_htmx_save_accepts_thousands_separators_in_monthly_queries(owner_client,
         save_url(assessment, "monthly_queries"), {"monthly_queries": "1,200,000"}, **HTMX
     )
     assert response.status_code == 200
-    assert stored(assessment) == {"monthly_queries": 1200000}
+    assert stored_answers(assessment) == {"monthly_queries": 1200000}
 
 
 def test_htmx_save_ignores_other_questions_in_the_request(owner_client, assessment):
     owner_client.post(
         save_url(assessment, "latency"), {"latency": "batch", "budget": "limited"}, **HTMX
     )
-    assert stored(assessment) == {"latency": "batch"}
+    assert stored_answers(assessment) == {"latency": "batch"}
 
 
 def test_save_to_an_unknown_question_is_404(owner_client, assessment):
     response = owner_client.post(save_url(assessment, "favourite_colour"), {"x": "y"}, **HTMX)
     assert response.status_code == 404
-    assert stored(assessment) == {}
+    assert stored_answers(assessment) == {}
 
 
 def test_save_question_by_get_is_not_allowed(owner_client, assessment):
@@ -511,7 +496,7 @@ def test_non_htmx_post_to_save_question_saves_and_redirects_to_the_question(
 
     assert response.status_code == 302
     assert response.url == questionnaire_url(assessment) + "#q-latency"
-    assert stored(assessment) == {"latency": "batch"}
+    assert stored_answers(assessment) == {"latency": "batch"}
 
 
 def test_non_htmx_post_of_an_invalid_value_redirects_with_an_error_message(
@@ -523,16 +508,16 @@ def test_non_htmx_post_of_an_invalid_value_redirects_with_an_error_message(
 
     assert response.status_code == 302
     assert response.url == questionnaire_url(assessment) + "#q-latency"
-    assert stored(assessment) == {"latency": "batch"}
+    assert stored_answers(assessment) == {"latency": "batch"}
     page = owner_client.get(response.url).content.decode()
     assert "Not saved:" in page
     assert "message-error" in page
 
 
-def test_two_tabs_saving_different_questions_both_persist(user, assessment):
+def test_two_tabs_saving_different_questions_both_persist(owner, assessment):
     first_tab, second_tab = Client(), Client()
-    first_tab.force_login(user)
-    second_tab.force_login(user)
+    first_tab.force_login(owner)
+    second_tab.force_login(owner)
     # Both tabs load the (empty) questionnaire, then each saves a different question.
     assert first_tab.get(questionnaire_url(assessment)).status_code == 200
     assert second_tab.get(questionnaire_url(assessment)).status_code == 200
@@ -541,7 +526,7 @@ def test_two_tabs_saving_different_questions_both_persist(user, assessment):
     second = second_tab.post(save_url(assessment, "budget"), {"budget": "limited"}, **HTMX)
 
     assert first.status_code == second.status_code == 200
-    assert stored(assessment) == {"latency": "batch", "budget": "limited"}
+    assert stored_answers(assessment) == {"latency": "batch", "budget": "limited"}
     # The second tab's live panel counts the first tab's answer too.
     assert "2 of 13 required questions answered" in second.content.decode()
 
@@ -550,9 +535,9 @@ def test_two_tabs_saving_different_questions_both_persist(user, assessment):
 
 
 @pytest.fixture
-def csrf_client(user):
+def csrf_client(owner):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
+    client.force_login(owner)
     return client
 
 
@@ -562,7 +547,7 @@ def test_htmx_post_without_a_csrf_token_is_forbidden(csrf_client, assessment):
     response = csrf_client.post(save_url(assessment, "latency"), {"latency": "batch"}, **HTMX)
 
     assert response.status_code == 403
-    assert stored(assessment) == {}
+    assert stored_answers(assessment) == {}
 
 
 def test_full_form_post_without_a_csrf_token_is_forbidden(
@@ -570,7 +555,7 @@ def test_full_form_post_without_a_csrf_token_is_forbidden(
 ):
     response = csrf_client.post(questionnaire_url(assessment), form_data(complete_answers))
     assert response.status_code == 403
-    assert stored(assessment) == {}
+    assert stored_answers(assessment) == {}
 
 
 def test_htmx_post_with_the_csrf_header_from_the_cookie_succeeds(csrf_client, assessment):
@@ -583,7 +568,7 @@ def test_htmx_post_with_the_csrf_header_from_the_cookie_succeeds(csrf_client, as
 
     assert response.status_code == 200
     assert "Saved" in response.content.decode()
-    assert stored(assessment) == {"latency": "batch"}
+    assert stored_answers(assessment) == {"latency": "batch"}
 
 
 def test_htmx_post_with_the_csrf_header_from_the_page_succeeds(csrf_client, assessment):
@@ -595,7 +580,7 @@ def test_htmx_post_with_the_csrf_header_from_the_page_succeeds(csrf_client, asse
     )
 
     assert response.status_code == 200
-    assert stored(assessment) == {"budget": "limited"}
+    assert stored_answers(assessment) == {"budget": "limited"}
 
 
 def test_full_form_post_with_the_token_from_the_page_succeeds(
@@ -610,7 +595,7 @@ def test_full_form_post_with_the_token_from_the_page_succeeds(
     )
 
     assert response.status_code == 302
-    assert stored(assessment) == complete_answers
+    assert stored_answers(assessment) == complete_answers
 
 
 # --- Query budget ------------------------------------------------------------------------
@@ -634,9 +619,8 @@ def test_questionnaire_runs_a_constant_number_of_queries(
 def test_questionnaire_queries_do_not_grow_with_the_number_of_answers(
     owner_client, project, complete_answers
 ):
-    one, full = start_assessment(project), start_assessment(project)
-    set_answers(one, {"latency": "batch"})
-    set_answers(full, complete_answers)
+    one = AssessmentFactory(project=project, answers={"latency": "batch"})
+    full = AssessmentFactory(project=project, answers=complete_answers)
 
     with CaptureQueriesContext(connection) as few:
         owner_client.get(questionnaire_url(one))

@@ -4,7 +4,6 @@ worked examples and the home page gallery."""
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,8 +13,7 @@ from assessments.examples import load_examples, load_scenarios
 from assessments.models import Answer, Project
 from assessments.rubric import load_rubric
 from assessments.scoring import score
-from assessments.services import start_assessment
-from tests.factories import set_answers, stored_answers
+from tests.factories import AssessmentFactory, UserFactory, set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -23,20 +21,6 @@ RUBRIC = load_rubric()
 SCENARIOS = load_scenarios()
 EXAMPLE_KEYS = [scenario["id"] for scenario in SCENARIOS]
 QUERY_BUDGET = 12
-
-
-@pytest.fixture
-def project(user):
-    return Project.objects.create(
-        owner=user, name="Support bot", description="Answers customers in our voice."
-    )
-
-
-@pytest.fixture
-def complete_assessment(project, complete_answers):
-    assessment = start_assessment(project)
-    set_answers(assessment, complete_answers)
-    return assessment
 
 
 @pytest.fixture
@@ -53,8 +37,9 @@ def result(complete_answers):
 
 @pytest.fixture
 def examples():
+    """The worked examples, by key, each with its current assessment loaded."""
     load_examples()
-    return {p.example_key: p for p in Project.objects.examples()}
+    return {p.example_key: p for p in Project.objects.examples().with_assessments()}
 
 
 def section(content: str, section_id: str) -> str:
@@ -158,8 +143,7 @@ def test_report_shows_the_project_name_and_description(report_page):
 
 
 def test_report_shows_blockers_when_not_ready(owner_client, complete_assessment):
-    set_answers(complete_assessment, {"kb_state": "messy"})
-    set_answers(complete_assessment, {"labeled_examples": "none"})
+    set_answers(complete_assessment, {"kb_state": "messy", "labeled_examples": "none"})
     evaluation = score(stored_answers(complete_assessment), RUBRIC)
     assert evaluation.readiness == "not_ready"
 
@@ -171,8 +155,7 @@ def test_report_shows_blockers_when_not_ready(owner_client, complete_assessment)
         assert escape(blocker["message"]) in content
 
 
-def test_incomplete_assessment_report_says_it_is_not_ready_yet(owner_client, project):
-    assessment = start_assessment(project)
+def test_incomplete_assessment_report_says_it_is_not_ready_yet(owner_client, assessment):
     set_answers(assessment, {"latency": "batch"})
 
     response = owner_client.get(reverse("report", args=[assessment.pk]))
@@ -186,8 +169,7 @@ def test_incomplete_assessment_report_says_it_is_not_ready_yet(owner_client, pro
     assert "<svg" not in content
 
 
-def test_report_of_an_assessment_with_nothing_to_solve_explains_why(owner_client, project):
-    assessment = start_assessment(project)
+def test_report_of_an_assessment_with_nothing_to_solve_explains_why(owner_client, assessment):
     # Stored before the combination rule existed, say: the page must still explain it.
     Answer.objects.create(assessment=assessment, question_id="knowledge_needs", value=["none"])
     Answer.objects.create(assessment=assessment, question_id="behavior_needs", value=["none"])
@@ -204,7 +186,7 @@ def test_report_of_an_assessment_with_nothing_to_solve_explains_why(owner_client
 @pytest.mark.parametrize("key", EXAMPLE_KEYS)
 def test_example_report_is_public_and_read_only(client, examples, key):
     project = examples[key]
-    assessment = project.current_assessment()
+    assessment = project.current_assessment
 
     response = client.get(reverse("example_report", args=[key]))
 
@@ -261,7 +243,7 @@ def test_home_page_without_examples_says_so_and_tells_only_staff_how_to_load_the
     content = client.get(reverse("home")).content.decode()
     assert "No worked examples are available right now." in content
     assert "load_examples" not in content
-    client.force_login(User.objects.create_user("admin", is_staff=True))
+    client.force_login(UserFactory(username="admin", is_staff=True))
     assert "load_examples" in client.get(reverse("home")).content.decode()
 
 
@@ -272,9 +254,8 @@ def test_home_page_without_examples_says_so_and_tells_only_staff_how_to_load_the
 def test_report_runs_a_constant_number_of_queries(
     owner_client, project, complete_answers, answered, django_assert_max_num_queries
 ):
-    assessment = start_assessment(project)
     answers = complete_answers if answered == "all" else {"latency": "batch"}
-    set_answers(assessment, answers)
+    assessment = AssessmentFactory(project=project, answers=answers)
 
     with django_assert_max_num_queries(QUERY_BUDGET):
         response = owner_client.get(reverse("report", args=[assessment.pk]))
@@ -285,9 +266,8 @@ def test_report_runs_a_constant_number_of_queries(
 def test_report_queries_do_not_grow_with_the_number_of_answers(
     owner_client, project, complete_answers
 ):
-    few, full = start_assessment(project), start_assessment(project)
-    set_answers(few, {"latency": "batch"})
-    set_answers(full, complete_answers)
+    few = AssessmentFactory(project=project, answers={"latency": "batch"})
+    full = AssessmentFactory(project=project, answers=complete_answers)
 
     with CaptureQueriesContext(connection) as one:
         owner_client.get(reverse("report", args=[few.pk]))

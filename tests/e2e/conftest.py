@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 10_000
 DESKTOP = {"width": 1280, "height": 800}
 REPO_ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "a-long-test-passphrase-42"  # what `owner_with_password` logs in with
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -74,6 +75,15 @@ def context(browser):
 @pytest.fixture
 def page(context):
     return context.new_page()
+
+
+@pytest.fixture
+def owner_with_password(transactional_db, owner):
+    """The shared `owner`, with PASSWORD, to log in through the real login form. The live
+    server answers from another thread, so the database is a transactional one (committed)."""
+    owner.set_password(PASSWORD)
+    owner.save(update_fields=["password"])
+    return owner
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 """The pages run under a strict Content-Security-Policy without a single violation."""
 
 import pytest
-from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from assessments.examples import load_examples, load_scenarios
+from assessments.examples import load_examples
 from assessments.models import Assessment
+from tests.e2e.conftest import PASSWORD
 from tests.factories import set_answers
 
 
@@ -18,11 +18,12 @@ def test_public_pages_run_without_csp_violations(live_server, page, js_errors):
     assert js_errors == []
 
 
-def test_signed_in_pages_run_without_csp_violations(live_server, page, js_errors):
-    User.objects.create_user("csp-user", password="a-long-password-123")
+def test_signed_in_pages_run_without_csp_violations(
+    live_server, page, js_errors, owner_with_password, complete_answers
+):
     page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=username]", "csp-user")
-    page.fill("input[name=password]", "a-long-password-123")
+    page.fill("input[name=username]", owner_with_password.username)
+    page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
     page.goto(live_server.url + "/projects/new/")
     page.fill("input[name=name]", "CSP check")
@@ -32,7 +33,7 @@ def test_signed_in_pages_run_without_csp_violations(live_server, page, js_errors
     page.goto(live_server.url + "/projects/")
     # The report with its SVG chart and the share panel (HTMX form) too.
     assessment = Assessment.objects.get(project__name="CSP check")
-    set_answers(assessment, load_scenarios()[2]["answers"])
+    set_answers(assessment, complete_answers)
     page.goto(f"{live_server.url}/assessments/{assessment.pk}/report/")
     expect(page.locator("svg.score-chart")).to_be_visible()
     page.fill("input[name=label]", "for CSP")

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from assessments.examples import load_scenarios
-from assessments.models import Answer, Project
+from assessments.models import Answer
 from assessments.rubric import load_rubric
-from assessments.services import start_assessment
+from tests.conftest import scenario_answers
+from tests.e2e.conftest import PASSWORD
 from tests.factories import stored_answers
 
 pytestmark = [
@@ -21,7 +21,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
 ]
 
-PASSWORD = "a-long-test-passphrase-42"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -30,7 +29,7 @@ REQUIRED = len(RUBRIC.required_ids)
 
 # Every question answered: the support-bot scenario (Hybrid, ready) plus the optional ones.
 SUPPORT_BOT: dict[str, Any] = {
-    **next(s for s in load_scenarios() if s["id"] == "support-bot")["answers"],
+    **scenario_answers("support-bot"),
     "eval_set": "no",
     "monthly_queries": 50000,
 }
@@ -135,17 +134,6 @@ def viewport_screenshot(page: Page, artifacts_dir, name: str, anchor: str) -> No
 
 
 @pytest.fixture
-def owner(transactional_db, django_user_model):
-    return django_user_model.objects.create_user(username="e2e-owner", password=PASSWORD)
-
-
-@pytest.fixture
-def assessment(owner):
-    project = Project.objects.create(owner=owner, name="E2E support assistant")
-    return start_assessment(project)
-
-
-@pytest.fixture
 def questionnaire_path(assessment) -> str:
     return f"/assessments/{assessment.pk}/"
 
@@ -225,9 +213,9 @@ def test_sign_up_answer_everything_and_open_the_report(
 
 
 def test_nothing_to_solve_is_refused_and_can_be_fixed(
-    live_server, page: Page, js_errors, owner, assessment, questionnaire_path
+    live_server, page: Page, js_errors, owner_with_password, assessment, questionnaire_path
 ):
-    log_in(page, live_server, questionnaire_path, owner.username)
+    log_in(page, live_server, questionnaire_path, owner_with_password.username)
 
     # "None" is exclusive within a multi-choice question.
     answer(page, "knowledge_needs", ["documents"])
@@ -261,13 +249,13 @@ def test_nothing_to_solve_is_refused_and_can_be_fixed(
 
 
 def test_without_javascript_save_all_answers_leads_to_the_report(
-    live_server, browser, owner, assessment, questionnaire_path
+    live_server, browser, owner_with_password, assessment, questionnaire_path
 ):
     context = browser.new_context(java_script_enabled=False, viewport=DESKTOP)
     context.set_default_timeout(10_000)
     try:
         page = context.new_page()
-        log_in(page, live_server, questionnaire_path, owner.username)
+        log_in(page, live_server, questionnaire_path, owner_with_password.username)
         fill_without_saving(page, SUPPORT_BOT)
         assert not Answer.objects.filter(assessment=assessment).exists()
         page.get_by_role("button", name="Save all answers").click()
@@ -281,9 +269,9 @@ def test_without_javascript_save_all_answers_leads_to_the_report(
 
 
 def test_two_tabs_answering_different_questions_both_persist(
-    live_server, context, page: Page, js_errors, owner, assessment, questionnaire_path
+    live_server, context, page: Page, js_errors, owner_with_password, assessment, questionnaire_path
 ):
-    log_in(page, live_server, questionnaire_path, owner.username)
+    log_in(page, live_server, questionnaire_path, owner_with_password.username)
     other = context.new_page()
     other.goto(live_server.url + questionnaire_path)  # same session, opened before any answer
 

@@ -11,10 +11,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from assessments.examples import load_scenarios
-from assessments.models import Project, ShareLink
-from assessments.services import start_assessment
-from tests.factories import set_answers
+from assessments.models import ShareLink
+from tests.conftest import scenario_answers
+from tests.e2e.conftest import PASSWORD
+from tests.factories import AssessmentFactory
 
 pytestmark = [
     pytest.mark.e2e,
@@ -22,14 +22,12 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
 ]
 
-PASSWORD = "a-long-test-passphrase-42"
-USERNAME = "share-owner-zq7"  # distinctive, so a leak into the shared page cannot hide
 PROJECT_NAME = "Helpdesk assistant"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 10_000
 
-SUPPORT_BOT = next(s for s in load_scenarios() if s["id"] == "support-bot")["answers"]
+SUPPORT_BOT = scenario_answers("support-bot")
 SHARED_HEADERS = {
     "referrer-policy": "no-referrer",
     "x-robots-tag": "noindex, nofollow",
@@ -42,11 +40,11 @@ SHARE_URL = re.compile(r"^http://[^/]+/s/[A-Za-z0-9_-]{20,}/$")
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def log_in(page: Page, live_server, next_path: str) -> None:
+def log_in(page: Page, live_server, next_path: str, username: str) -> None:
     """Open a login-protected page, get sent to the real login form, and come back to it."""
     page.goto(live_server.url + next_path)
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
-    page.fill("input[name=username]", USERNAME)
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(live_server.url + next_path)
@@ -80,30 +78,26 @@ def expect_shared_headers(headers: dict[str, str], what: str) -> None:
 
 
 @pytest.fixture
-def owner(transactional_db, django_user_model):
-    return django_user_model.objects.create_user(username=USERNAME, password=PASSWORD)
+def helpdesk_assessment(owner_with_password):
+    """The owner's complete assessment (Hybrid) of the project PROJECT_NAME."""
+    return AssessmentFactory(
+        project__owner=owner_with_password, project__name=PROJECT_NAME, answers=SUPPORT_BOT
+    )
 
 
 @pytest.fixture
-def assessment(owner):
-    project = Project.objects.create(owner=owner, name=PROJECT_NAME)
-    assessment = start_assessment(project)
-    assert set_answers(assessment, dict(SUPPORT_BOT))
-    return assessment
-
-
-@pytest.fixture
-def report_path(assessment) -> str:
-    return f"/assessments/{assessment.pk}/report/"
+def report_path(helpdesk_assessment) -> str:
+    return f"/assessments/{helpdesk_assessment.pk}/report/"
 
 
 # --- tests ------------------------------------------------------------------------------------
 
 
 def test_owner_shares_a_link_a_stranger_reads_it_downloads_the_pdf_and_revocation_ends_it(
-    live_server, browser, page: Page, js_errors, artifacts_dir, tmp_path, report_path
+    live_server, browser, page: Page, js_errors, artifacts_dir, tmp_path, owner, report_path
 ):
-    log_in(page, live_server, report_path)
+    # The owner's username is "alice": in no template or rubric text, so a leak would show.
+    log_in(page, live_server, report_path, owner.username)
     share = page.locator("#share")
     expect(share.get_by_role("heading", name="Share this report")).to_be_visible()
     expect(share.locator("table.share-links")).to_have_count(0)  # no link yet
@@ -151,7 +145,7 @@ def test_owner_shares_a_link_a_stranger_reads_it_downloads_the_pdf_and_revocatio
         expect(stranger.get_by_role("link", name="Edit answers")).to_have_count(0)
         expect(stranger.locator("a.edit-link")).to_have_count(0)
         expect(stranger.get_by_role("link", name="Log in")).to_be_visible()  # truly anonymous
-        assert USERNAME not in stranger.content()
+        assert owner.username not in stranger.content()
 
         with stranger.expect_download() as download_info:
             stranger.get_by_role("link", name="Download PDF memo").click()
@@ -165,7 +159,7 @@ def test_owner_shares_a_link_a_stranger_reads_it_downloads_the_pdf_and_revocatio
         text = "\n".join(p.extract_text() or "" for p in PdfReader(pdf_path).pages)
         assert "Decision memo" in text
         assert "Hybrid" in text
-        assert USERNAME not in text
+        assert owner.username not in text
 
         # Back with the owner: the table counts the stranger's visit.
         page.reload()
@@ -204,17 +198,19 @@ def test_owner_shares_a_link_a_stranger_reads_it_downloads_the_pdf_and_revocatio
     assert js_errors == []
 
 
-def test_share_form_works_without_javascript(live_server, browser, assessment, report_path):
+def test_share_form_works_without_javascript(
+    live_server, browser, owner, helpdesk_assessment, report_path
+):
     context = browser.new_context(java_script_enabled=False, viewport=DESKTOP)
     context.set_default_timeout(TIMEOUT_MS)
     try:
         page = context.new_page()
-        log_in(page, live_server, report_path)
+        log_in(page, live_server, report_path, owner.username)
 
         # A plain form POST renders the whole report with the new link.
         fill_share_form(page, "for the board", "30")
         page.locator("#share").get_by_role("button", name="Create link").click()
-        expect(page).to_have_url(f"{live_server.url}/assessments/{assessment.pk}/shares/")
+        expect(page).to_have_url(f"{live_server.url}/assessments/{helpdesk_assessment.pk}/shares/")
         expect(page.locator(".verdict-banner .verdict-name")).to_have_text("Hybrid")
         new_url = page.locator("input#new-share-url")
         expect(new_url).to_have_value(SHARE_URL)

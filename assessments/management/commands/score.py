@@ -24,7 +24,8 @@ def result_as_text(result: Result, rubric: Rubric) -> str:
     """A terminal summary: verdict first, then why, what would change it, and what to do."""
     label = rubric.verdict_label
     lines = [
-        f"Verdict:    {label(result.verdict)} ({result.confidence} confidence)",
+        f"Verdict:    {label(result.verdict)} "
+        f"({rubric.confidence_label(result.confidence).lower()} confidence)",
         f"Readiness:  {rubric.readiness_label(result.readiness)}",
     ]
     lines += [_wrap(f"- {b['message']} {b['action']}") for b in result.blockers]
