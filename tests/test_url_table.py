@@ -1,20 +1,32 @@
-"""Every URL of the site in one table: for each role and each method, what it gets.
+"""Every URL of the site in one table: for each role and each way of asking, what it gets.
 
 The table is checked against the URLconf itself (walked recursively), so a new URL pattern
 without a row here fails the suite, and so does a row for a URL that no longer exists.
 Everything under admin/ is one entry, "admin", tested through a few representative pages.
 
-Roles: "anonymous" (no session), "other_user" (logged in, owns nothing here), "owner" (owns
-the project, its assessment and its share link) and "share_holder" (no session, holds a valid
-share token of the owner's assessment; everywhere but the token routes it is just anonymous).
-A share URL is a bearer capability: every role requests the token routes with the valid
-token, and with a bogus one in a separate test.
+Roles: "anonymous" (no session), "other_user" (logged in, owns a project of their own,
+world.foreign_assessment, but nothing of the owner's), "owner" (owns the project, its
+assessment and its share link) and "share_holder" (no session, holds a valid share token of
+the owner's assessment; everywhere but the token routes it is just anonymous). A share URL is
+a bearer capability: every role requests the token routes with the valid token, and with a
+bogus one in a separate test.
+
+Methods: "GET", "POST", and "HTMX", a POST sent by htmx (HX-Request: true). Unless a row
+says otherwise an htmx POST gets what a plain POST gets, except that a redirect to the
+sign-in page becomes a 204 whose HX-Redirect sends the whole page there.
+
+Owner-only rows (those where other_user gets a 404) are also requested by everyone else who
+does not own the object: staff, any user on the read-only worked example, the owner on ids
+that do not exist and on their own project once it is flagged as an example. Each of them
+gets exactly what other_user gets.
 
 POST bodies are ones the owner's request would succeed with, so a refusal proves access
 control, not validation. Apart from the writes a row names, nothing may change in the
-database; a GET of the shared report may only bump that link's view counter.
+database (a GET of the shared report may only bump that link's view counter); each write a
+row names must have the row's `effect`.
 """
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -27,7 +39,6 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
 from django.urls import URLResolver, get_resolver, resolve, reverse
-from django.utils import timezone
 
 from assessments import pdf
 from assessments.models import Answer, Assessment, Project, ShareLink
@@ -35,31 +46,19 @@ from assessments.pdf import MEMO_TEMPLATE
 from assessments.sharing import create_share_link
 from assessments.transfer import export_project
 from assessments.views.sharing import SHARED_HEADERS
+from tests.conftest import SECRET, World
+from tests.factories import UserFactory, stored_answers
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "other_user", "owner", "share_holder")
-METHODS = ("GET", "POST")
+METHODS = ("GET", "POST", "HTMX")
 ANONYMOUS_ROLES = ("anonymous", "share_holder")
 PASSWORD = "plum-Harbour-42-kite"
 NEW_PASSWORD = "violet-Canyon-77-reef"
-SECRET = "Private: the board has not seen this yet"
-EXAMPLE_KEY = "worked-example"
 BOGUS_TOKEN = "this-is-not-a-share-token-0123456789abcdefghijk"
-
-
-# --- The world every request runs against ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class World:
-    owner: User
-    other_user: User
-    project: Project
-    assessment: Assessment
-    share: ShareLink
-    token: str
-    answers: dict[str, Any]
+MISSING_PK = 999_999
+NOT_YOURS = "not yours to see"  # what every 404 page says
 
 
 @pytest.fixture(autouse=True)
@@ -86,49 +85,32 @@ def _no_pdf_layout(monkeypatch):
     monkeypatch.setattr(pdf, "render_memo_pdf", render_html_only)
 
 
-def with_answers(project: Project, answers: dict[str, Any]) -> Assessment:
-    assessment = Assessment.objects.create(project=project, answers_changed_at=timezone.now())
-    Answer.objects.bulk_create(
-        Answer(assessment=assessment, question_id=q, value=v) for q, v in answers.items()
-    )
-    return assessment
-
-
-@pytest.fixture
-def world(complete_answers) -> World:
-    owner = User.objects.create_user("alice")
-    other_user = User.objects.create_user("mallory")
-    project = Project.objects.create(owner=owner, name="Support bot", description=SECRET)
-    assessment = with_answers(project, complete_answers)
-    share, token = create_share_link(assessment, label="for the board")
-    # A read-only worked example, owned by no one.
-    example = Project.objects.create(
-        name="Worked example", is_example=True, example_key=EXAMPLE_KEY
-    )
-    with_answers(example, complete_answers)
-    return World(owner, other_user, project, assessment, share, token, dict(complete_answers))
-
-
 # --- Outcomes ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Outcome:
     status: int
-    # For a 302: where it must go (a URL, or a function of the world giving one); None means
-    # anywhere but a login page.
+    # For a 302 (its Location) or an htmx 204 (its HX-Redirect): where it must go (a URL, or
+    # a function of the world giving one); None means anywhere but a login page.
     to: str | Callable[[World], str] | None = None
     label: str = ""
+    says: str = ""  # text the page must contain
 
     def __str__(self) -> str:
         return self.label or str(self.status)
 
 
 OK = Outcome(200, label="200")
-NOT_FOUND = Outcome(404, label="404")
+NOT_FOUND = Outcome(404, label="404", says=NOT_YOURS)
 NOT_ALLOWED = Outcome(405, label="405")
 LOGIN = Outcome(302, lambda w: f"{reverse('login')}?next=", "302-login")
 ADMIN_LOGIN = Outcome(302, lambda w: f"{reverse('admin:login')}?next=", "302-admin-login")
+TO_LOGIN = Outcome(302, lambda w: reverse("login"), "302-to-login")  # without ?next=
+# The same two, asked by htmx: a 204 that sends the whole page to the sign-in form.
+HX_LOGIN = Outcome(204, lambda w: f"{reverse('login')}?next=", "204-hx-login")
+HX_TO_LOGIN = Outcome(204, lambda w: reverse("login"), "204-hx-to-login")
+EXACT_NEXT = (LOGIN, ADMIN_LOGIN, HX_LOGIN)  # ?next= is exactly the URL asked for
 
 
 def redirect(to: str | Callable[[World], str] | None = None) -> Outcome:
@@ -140,30 +122,42 @@ def redirect(to: str | Callable[[World], str] | None = None) -> Outcome:
     return Outcome(302, to, "302")
 
 
-Expect = dict[str, dict[str, Outcome]]  # role -> method -> outcome
+def as_htmx(post: Outcome) -> Outcome:
+    """What an htmx POST gets where a plain POST gets `post`."""
+    return {LOGIN: HX_LOGIN, TO_LOGIN: HX_TO_LOGIN}.get(post, post)
+
+
+Outcomes = dict[str, Outcome]  # method -> outcome
+Expect = dict[str, Outcomes]  # role -> method -> outcome
+
+
+def row(get: Outcome, post: Outcome, htmx: Outcome | None = None) -> Outcomes:
+    return {"GET": get, "POST": post, "HTMX": htmx or as_htmx(post)}
 
 
 def everyone(get: Outcome = OK, post: Outcome = NOT_ALLOWED) -> Expect:
-    return {role: {"GET": get, "POST": post} for role in ROLES}
+    return {role: row(get, post) for role in ROLES}
 
 
 def by_session(anonymous: tuple[Outcome, Outcome], logged_in: tuple[Outcome, Outcome]) -> Expect:
     """(GET, POST) without a session (anonymous, share holder) and with one (any user)."""
-    return {
-        role: dict(zip(METHODS, anonymous if role in ANONYMOUS_ROLES else logged_in, strict=True))
-        for role in ROLES
-    }
+    return {role: row(*(anonymous if role in ANONYMOUS_ROLES else logged_in)) for role in ROLES}
 
 
-def login_required(get: Outcome, post: Outcome) -> Expect:
+def login_required(get: Outcome, post: Outcome, htmx: Outcome | None = None) -> Expect:
     """Any logged-in user, acting on their own account or their own new objects."""
-    return by_session((LOGIN, LOGIN), (get, post))
+    expect = by_session((LOGIN, LOGIN), (get, post))
+    for role in ROLES:
+        if role not in ANONYMOUS_ROLES:
+            expect[role] = row(get, post, htmx)
+    return expect
 
 
-def owner_only(get: Outcome, post: Outcome) -> Expect:
-    """The owner gets `get`/`post`; another user a 404 for the methods the view accepts (405
-    for the others, refused before the lookup); no session: the login page, always."""
-    expect = login_required(get, post)
+def owner_only(get: Outcome, post: Outcome, htmx: Outcome | None = None) -> Expect:
+    """The owner gets `get`/`post`/`htmx`; another user a 404 for the methods the view
+    accepts (405 for the others, refused before the lookup); no session: the login page,
+    always."""
+    expect = login_required(get, post, htmx)
     expect["other_user"] = {
         method: NOT_ALLOWED if outcome == NOT_ALLOWED else NOT_FOUND
         for method, outcome in expect["owner"].items()
@@ -195,7 +189,7 @@ def token_kwargs(w: World) -> dict[str, Any]:
 
 
 def example_kwargs(w: World) -> dict[str, Any]:
-    return {"key": EXAMPLE_KEY}
+    return {"key": w.example.project.example_key}
 
 
 def with_passwords(w: World) -> None:
@@ -224,6 +218,51 @@ def full_questionnaire(w: World) -> dict[str, Any]:
     return data | {"latency": "batch"}
 
 
+# --- What a write must have done, what a page must show ---------------------------------------
+# An effect is called with the world and the user who wrote; a page check with the world, the
+# logged-in user who asked and the page.
+
+
+def newest_project_is_named(name: Callable[[World], str]) -> Callable[[World, User], None]:
+    def effect(w: World, user: User) -> None:
+        assert Project.objects.owned_by(user).latest("id").name == name(w)
+
+    return effect
+
+
+def project_renamed(w: World, user: User) -> None:
+    assert Project.objects.get(pk=w.project.pk).name == "Taken over"
+
+
+def project_gone(w: World, user: User) -> None:
+    assert not Project.objects.filter(pk=w.project.pk).exists()
+
+
+def second_assessment_started(w: World, user: User) -> None:
+    assert w.project.assessments.count() == 2
+
+
+def latency_saved(w: World, user: User) -> None:
+    assert stored_answers(w.assessment)["latency"] == "batch"
+
+
+def link_for_the_cfo_made(w: World, user: User) -> None:
+    assert w.assessment.share_links.filter(label="for the CFO", revoked_at=None).exists()
+
+
+def link_revoked(w: World, user: User) -> None:
+    assert ShareLink.objects.get(pk=w.share.pk).revoked_at is not None
+
+
+def only_own_projects_listed(w: World, user: User, page: str) -> None:
+    """Every project of the user's is listed; nobody else's ever is, not even by name."""
+    for project in (w.project, w.draft.project, w.foreign_project, w.example.project):
+        listed = reverse("project_detail", args=[project.pk]) in page
+        assert listed == (project.owner == user), project.name
+    if user != w.owner:
+        assert w.project.name not in page
+
+
 # --- The table ----------------------------------------------------------------------------
 
 
@@ -235,9 +274,13 @@ class Entry:
     data: Callable[[World], dict[str, Any]] = no_data
     path: str | None = None  # a fixed path instead of reverse(name): the admin pages
     # (role, method) pairs whose request must change the database (and so, in the others'
-    # hands, proves the body would have worked).
+    # hands, proves the body would have worked) ...
     writes: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    # ... and what each of them must have done.
+    effect: Callable[[World, User], None] | None = None
     counts_views: bool = False  # a GET bumps the share link's view counter, nothing else
+    # Checked on every 200 a logged-in user gets for a GET.
+    page: Callable[[World, User, str], None] | None = None
 
     @property
     def id(self) -> str:
@@ -246,6 +289,10 @@ class Entry:
     @property
     def takes_token(self) -> bool:
         return self.kwargs is token_kwargs
+
+    @property
+    def owner_only(self) -> bool:
+        return NOT_FOUND in self.expect["other_user"].values()
 
     def url(self, w: World, **override: Any) -> str:
         return self.path or reverse(self.name, kwargs=self.kwargs(w) | override)
@@ -285,18 +332,20 @@ TABLE = [
     ),
     Entry("password_change_done", login_required(OK, NOT_ALLOWED)),
     # A user's own project list, and new projects of their own.
-    Entry("project_list", login_required(OK, NOT_ALLOWED)),
+    Entry("project_list", login_required(OK, NOT_ALLOWED), page=only_own_projects_listed),
     Entry(
         "project_create",
         login_required(OK, redirect()),
         data=lambda w: {"name": "Another project", "description": ""},
-        writes=any_user_writes("POST"),
+        writes=any_user_writes("POST", "HTMX"),
+        effect=newest_project_is_named(lambda w: "Another project"),
     ),
     Entry(
         "project_import",
         login_required(OK, redirect()),
         data=import_data,
-        writes=any_user_writes("POST"),
+        writes=any_user_writes("POST", "HTMX"),
+        effect=newest_project_is_named(lambda w: w.project.name),
     ),
     # The owner's objects: nobody else can tell they exist.
     Entry("project_detail", owner_only(OK, NOT_ALLOWED), project_kwargs),
@@ -305,37 +354,44 @@ TABLE = [
         owner_only(OK, redirect(lambda w: reverse("project_detail", args=[w.project.pk]))),
         project_kwargs,
         lambda w: {"name": "Taken over", "description": "Changed by someone"},
-        writes=owner_writes("POST"),
+        writes=owner_writes("POST", "HTMX"),
+        effect=project_renamed,
     ),
     Entry(
         "project_delete",
         owner_only(OK, redirect("project_list")),
         project_kwargs,
-        writes=owner_writes("POST"),
+        writes=owner_writes("POST", "HTMX"),
+        effect=project_gone,
     ),
     Entry("project_export", owner_only(OK, NOT_ALLOWED), project_kwargs),
     Entry(
         "assessment_create",
         owner_only(NOT_ALLOWED, redirect()),
         project_kwargs,
-        writes=owner_writes("POST"),
+        writes=owner_writes("POST", "HTMX"),
+        effect=second_assessment_started,
     ),
     Entry(
         "questionnaire",
         owner_only(OK, redirect(lambda w: reverse("report", args=[w.assessment.pk]))),
         assessment_kwargs,
         full_questionnaire,
-        writes=owner_writes("POST"),
+        writes=owner_writes("POST", "HTMX"),
+        effect=latency_saved,
     ),
+    # Autosave: htmx gets the question's status and the verdict panel, in place.
     Entry(
         "save_question",
         owner_only(
             NOT_ALLOWED,
             redirect(lambda w: reverse("questionnaire", args=[w.assessment.pk]) + "#q-latency"),
+            htmx=OK,
         ),
         lambda w: {"pk": w.assessment.pk, "question_id": "latency"},
         lambda w: {"latency": "batch"},
-        writes=owner_writes("POST"),
+        writes=owner_writes("POST", "HTMX"),
+        effect=latency_saved,
     ),
     Entry("report", owner_only(OK, NOT_ALLOWED), assessment_kwargs),
     Entry("memo", owner_only(OK, NOT_ALLOWED), assessment_kwargs),
@@ -344,16 +400,20 @@ TABLE = [
         owner_only(NOT_ALLOWED, OK),
         assessment_kwargs,
         lambda w: {"label": "for the CFO", "expiry": "30"},
-        writes=owner_writes("POST"),
+        writes=owner_writes("POST", "HTMX"),
+        effect=link_for_the_cfo_made,
     ),
+    # Revoking by htmx swaps the share panel in place.
     Entry(
         "share_revoke",
         owner_only(
             NOT_ALLOWED,
             redirect(lambda w: reverse("report", args=[w.assessment.pk]) + "#share"),
+            htmx=OK,
         ),
         lambda w: {"pk": w.assessment.pk, "share_pk": w.share.pk},
-        writes=owner_writes("POST"),
+        writes=owner_writes("POST", "HTMX"),
+        effect=link_revoked,
     ),
     # The admin: no role here is staff, so only its login form opens (and refuses them).
     Entry("admin", everyone(ADMIN_LOGIN, ADMIN_LOGIN), path="/admin/"),
@@ -368,7 +428,7 @@ TABLE = [
         path="/admin/assessments/project/",
     ),
     # Its own login form is replaced by the rate-limited sign-in form.
-    Entry("admin_login", everyone(redirect("login"), redirect("login")), data=owner_credentials),
+    Entry("admin_login", everyone(TO_LOGIN, TO_LOGIN), data=owner_credentials),
 ]
 
 CASES = [
@@ -379,6 +439,60 @@ CASES = [
 ]
 TOKEN_ENTRIES = [e for e in TABLE if e.takes_token]
 EXAMPLE_ENTRIES = [e for e in TABLE if e.kwargs is example_kwargs]
+OWNER_ONLY = [e for e in TABLE if e.owner_only]
+
+
+# --- Everyone else who does not own the object of an owner-only URL -------------------------
+
+
+def staff(w: World) -> User:
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+def as_is(w: World) -> World:
+    return w
+
+
+def aimed_at_the_example(w: World) -> World:
+    """The URLs' ids are the read-only worked example's (with a share link of its own)."""
+    share, token = create_share_link(w.example, label="example link")
+    return dataclasses.replace(
+        w, project=w.example.project, assessment=w.example, share=share, token=token
+    )
+
+
+def aimed_at_missing_ids(w: World) -> World:
+    return dataclasses.replace(
+        w,
+        project=Project(pk=MISSING_PK, name="Nowhere"),
+        assessment=Assessment(pk=MISSING_PK),
+        share=ShareLink(pk=MISSING_PK),
+    )
+
+
+def owners_project_flagged_as_example(w: World) -> World:
+    Project.objects.filter(pk=w.project.pk).update(is_example=True, example_key="flagged")
+    return w
+
+
+@dataclass(frozen=True)
+class NotTheOwner:
+    id: str
+    user: Callable[[World], User]
+    aim: Callable[[World], World]  # the world whose ids the URLs carry
+
+
+NOT_THE_OWNER = [
+    NotTheOwner("other_user-on-the-worked-example", lambda w: w.other_user, aimed_at_the_example),
+    NotTheOwner("staff-on-the-worked-example", staff, aimed_at_the_example),
+    NotTheOwner("staff-on-the-owners-project", staff, as_is),
+    NotTheOwner(
+        "owner-on-their-project-flagged-as-example",
+        lambda w: w.owner,
+        owners_project_flagged_as_example,
+    ),
+    NotTheOwner("owner-on-missing-ids", lambda w: w.owner, aimed_at_missing_ids),
+]
 
 
 # --- The table against the URLconf ----------------------------------------------------------
@@ -426,6 +540,21 @@ def test_every_entry_has_an_outcome_for_every_role_and_method():
             assert set(entry.expect[role]) == set(METHODS), (entry.id, role)
         for role, method in entry.writes:
             assert entry.expect[role][method].status in (200, 302), (entry.id, role, method)
+        assert (entry.effect is None) == (not entry.writes), entry.id
+
+
+def test_every_url_that_takes_an_id_is_owner_only():
+    with_ids = {name for route, name in url_patterns() if "<int:pk>" in route}
+    assert {entry.name for entry in OWNER_ONLY} == with_ids
+
+
+def test_owner_only_urls_send_anonymous_users_to_log_in_and_hide_from_other_users():
+    for entry in OWNER_ONLY:
+        for role in ANONYMOUS_ROLES:
+            assert entry.expect[role] == row(LOGIN, LOGIN), (entry.id, role)
+        for method, outcome in entry.expect["owner"].items():
+            hidden = NOT_ALLOWED if outcome == NOT_ALLOWED else NOT_FOUND
+            assert entry.expect["other_user"][method] == hidden, (entry.id, method)
 
 
 def test_the_admin_paths_are_the_admins():
@@ -455,32 +584,49 @@ def without_view_counters(rows: dict[str, list[dict[str, Any]]]) -> dict[str, An
     }
 
 
+def user_of(w: World, role: str) -> User | None:
+    return {"owner": w.owner, "other_user": w.other_user}.get(role)
+
+
 def act_as(client, w: World, role: str, entry: Entry) -> None:
-    if role == "other_user":
-        client.force_login(w.other_user)
-    elif role == "owner":
-        client.force_login(w.owner)
+    if user := user_of(w, role):
+        client.force_login(user)
     elif role == "share_holder" and not entry.takes_token:
         # Has opened the shared report in this browser: that must not open anything else.
         assert client.get(reverse("shared_report", args=[w.token])).status_code == 200
 
 
 def send(client, method: str, url: str, data: dict[str, Any]):
-    return client.get(url) if method == "GET" else client.post(url, data)
+    if method == "GET":
+        return client.get(url)
+    if method == "HTMX":
+        return client.post(url, data, headers={"HX-Request": "true"})
+    return client.post(url, data)
 
 
 def check_outcome(response, outcome: Outcome, w: World, url: str) -> None:
     assert response.status_code == outcome.status, f"expected {outcome}"
-    if outcome.status != 302:
+    if outcome.says:
+        assert outcome.says in response.content.decode()
+    if outcome.status not in (204, 302):
         return
-    location = response["Location"]
+    location = response["HX-Redirect" if outcome.status == 204 else "Location"]
     if outcome.to is None:
         assert not location.startswith((reverse("login"), reverse("admin:login"))), location
         return
     target = outcome.to(w) if callable(outcome.to) else outcome.to
     assert location.startswith(target), location
-    if outcome in (LOGIN, ADMIN_LOGIN):
+    if outcome in EXACT_NEXT:
         assert location == f"{target}{quote(url)}"
+
+
+def leaks_nothing(response, w: World) -> None:
+    """A page for someone else leaks the owner's project: not its description, and a 404 not
+    even its name."""
+    content = response.content.decode(errors="replace")
+    assert SECRET not in content
+    if response.status_code == 404 and w.project.name:
+        assert w.project.name not in content
 
 
 # --- The table, request by request --------------------------------------------------------
@@ -500,8 +646,10 @@ def test_url_table(client, world, entry, role, method):
     if outcome == OK and url.endswith(".pdf"):
         assert response["Content-Type"] == "application/pdf"
     after = snapshot()
+    user = user_of(world, role)
     if (role, method) in entry.writes:
         assert after != before, "the owner's request body must be one that works"
+        entry.effect(world, user)
     elif entry.counts_views and method == "GET" and outcome == OK:
         assert without_view_counters(after) == without_view_counters(before)
         link_before = next(r for r in before["ShareLink"] if r["id"] == world.share.pk)
@@ -511,7 +659,28 @@ def test_url_table(client, world, entry, role, method):
     else:
         assert after == before
     if role != "owner" and not entry.takes_token:
-        assert SECRET not in response.content.decode(errors="replace")
+        leaks_nothing(response, world)
+    if entry.page and user and method == "GET" and outcome == OK:
+        entry.page(world, user, response.content.decode())
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("who", NOT_THE_OWNER, ids=[n.id for n in NOT_THE_OWNER])
+@pytest.mark.parametrize("entry", OWNER_ONLY, ids=[e.id for e in OWNER_ONLY])
+def test_owner_only_urls_treat_everyone_but_the_owner_as_another_user(
+    client, world, entry, who, method
+):
+    target = who.aim(world)
+    client.force_login(who.user(world))
+    url = entry.url(target)
+    data = entry.data(target)
+    before = snapshot()
+
+    response = send(client, method, url, data)
+
+    check_outcome(response, entry.expect["other_user"][method], target, url)
+    assert snapshot() == before
+    leaks_nothing(response, target)
 
 
 @pytest.mark.parametrize("method", METHODS)
