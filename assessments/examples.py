@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from assessments.models import Answer, Assessment, Project
 from assessments.rubric import CURRENT_VERSION, load_rubric
@@ -42,12 +43,16 @@ def load_examples(path: Path = SCENARIOS_FILE) -> tuple[int, int]:
             assessment.rubric_version == CURRENT_VERSION and assessment.answer_values == answers
         ):
             continue
+        # The answers' time dates the example's report and memo.
         if assessment is None:
-            assessment = Assessment.objects.create(project=project)
+            assessment = Assessment.objects.create(
+                project=project, answers_changed_at=timezone.now()
+            )
         else:
             assessment.answers.all().delete()
             assessment.rubric_version = CURRENT_VERSION
-            assessment.save(update_fields=["rubric_version", "updated_at"])
+            assessment.answers_changed_at = timezone.now()
+            assessment.save(update_fields=["rubric_version", "answers_changed_at", "updated_at"])
         Answer.objects.bulk_create(
             Answer(assessment=assessment, question_id=q, value=v) for q, v in answers.items()
         )

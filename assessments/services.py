@@ -154,6 +154,13 @@ def save_answers(
             "question_id", "value", "updated_at"
         )
         current = {question_id: value for question_id, value, _ in rows}
+        merged = {q: v for q, v in {**current, **values}.items() if q not in cleared}
+        # The one rule that spans answers is checked here, under the lock: two saves of
+        # different questions could otherwise each pass on their own and break it together.
+        # An invalid save is refused as such before it is asked whether it is stale.
+        problems = combination_problems(merged)
+        if problems:
+            raise InvalidAnswers(problems)
         if unchanged_since is not None:
             proposed = {**values, **dict.fromkeys(cleared)}
             newer = {
@@ -162,12 +169,6 @@ def save_answers(
             }  # fmt: skip
             if newer:
                 raise StaleAnswers(newer)
-        merged = {q: v for q, v in {**current, **values}.items() if q not in cleared}
-        # The one rule that spans answers is checked here, under the lock: two saves of
-        # different questions could otherwise each pass on their own and break it together.
-        problems = combination_problems(merged)
-        if problems:
-            raise InvalidAnswers(problems)
         if merged == current:
             return False
         Answer.objects.filter(assessment=assessment, question_id__in=cleared).delete()

@@ -160,9 +160,10 @@ def parse_form_value(question: Question, values: list[str]) -> tuple[Any, str | 
         text = values[0].replace(",", "").replace("_", "")
         if not (text.isascii() and text.isdigit()):
             return None, "enter a whole number of queries, e.g. 50000"
-        if len(text.lstrip("0")) > len(str(MAX_MONTHLY_QUERIES)):  # before int(): no huge parse
+        significant = text.lstrip("0") or "0"  # int() refuses over 4,300 digits, zeros too
+        if len(significant) > len(str(MAX_MONTHLY_QUERIES)):
             return None, f"must be between 0 and {MAX_MONTHLY_QUERIES:,}"
-        return check_answer(question, int(text))
+        return check_answer(question, int(significant))
     return check_answer(question, values[0])
 
 
