@@ -5,6 +5,7 @@ skipped locally and fail in CI (CI=true), so a missing browser never silently pa
 """
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,3 +133,15 @@ def no_csp_violations(request: pytest.FixtureRequest) -> Iterator[list[str]]:
         assert violations, "the CSP violation detector saw nothing"
     else:
         assert not violations, f"Content-Security-Policy violations: {violations}"
+
+
+def log_in(page, live_server, next_path: str, username: str) -> None:
+    """Open a login-protected page, get sent to the real login form, and come back to it."""
+    from playwright.sync_api import expect
+
+    page.goto(live_server.url + next_path)
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(live_server.url + next_path)

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from assessments.models import Answer
 from assessments.rubric import load_rubric
 from tests.conftest import scenario_answers
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, log_in
 from tests.factories import stored_answers
 
 pytestmark = [
@@ -106,16 +106,6 @@ def expect_answers_shown(page: Page, answers: dict[str, Any]) -> None:
                 expect(box).to_be_checked()
             else:
                 expect(box).not_to_be_checked()
-
-
-def log_in(page: Page, live_server, next_path: str, username: str) -> None:
-    """Open a login-protected page, get sent to the login form, and come back to it."""
-    page.goto(live_server.url + next_path)
-    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(live_server.url + next_path)
 
 
 def screenshot(page: Page, artifacts_dir, name: str) -> None:

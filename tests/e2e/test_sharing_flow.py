@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from assessments.models import ShareLink
 from tests.conftest import scenario_answers
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import log_in
 from tests.factories import AssessmentFactory
 
 pytestmark = [
@@ -38,16 +38,6 @@ SHARE_URL = re.compile(r"^http://[^/]+/s/[A-Za-z0-9_-]{20,}/$")
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def log_in(page: Page, live_server, next_path: str, username: str) -> None:
-    """Open a login-protected page, get sent to the real login form, and come back to it."""
-    page.goto(live_server.url + next_path)
-    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(live_server.url + next_path)
 
 
 def fill_share_form(page: Page, label: str, expiry: str) -> None:
