@@ -81,7 +81,7 @@ class Project(models.Model):
 
 
 class NotLoaded(LookupError):
-    """Answers were read from an object not loaded through the selector that brings them."""
+    """Related rows were read from an object not loaded through the selector that brings them."""
 
 
 def _prefetched(instance: models.Model, relation: str, selector: str) -> list:
