@@ -24,6 +24,16 @@ def _effect_text(effect: Mapping[str, int], rubric: Rubric) -> str:
     )
 
 
+def _field_text(value: Any) -> Any:
+    """What a text field shows: a refused submission comes back as the strings typed (the
+    last one, as a browser shows one), never as a Python list."""
+    if value is None:
+        return ""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value[-1] if value else ""
+    return value
+
+
 def question_sections(
     rubric: Rubric,
     answers: Mapping[str, Any],
@@ -50,7 +60,7 @@ def question_sections(
                     "input_type": {"single": "radio", "multi": "checkbox"}.get(
                         question.kind, "number"
                     ),
-                    "value": "" if value is None else value,
+                    "value": _field_text(value),
                     "answered": question.id in answers,
                     "error": errors.get(question.id, ""),
                     "choices": [

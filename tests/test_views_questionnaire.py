@@ -628,3 +628,17 @@ def test_questionnaire_queries_do_not_grow_with_the_number_of_answers(
         owner_client.get(questionnaire_url(full))
 
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("typed", ["-3", "1.5", "99999999999999999999"])
+def test_a_refused_number_comes_back_as_typed_under_its_error(
+    owner_client, complete_assessment, complete_answers, typed
+):
+    data = form_data(complete_answers) | {"monthly_queries": typed}
+
+    response = owner_client.post(questionnaire_url(complete_assessment), data)
+
+    assert response.status_code == 422
+    content = response.content.decode()
+    assert f'name="monthly_queries" value="{typed}"' in content
+    assert "[&#x27;" not in content  # never a Python list in a field
