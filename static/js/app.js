@@ -2,6 +2,10 @@
 (function () {
   "use strict";
 
+  // Texts that are only true with this script (answers saved as they are chosen) show only
+  // when it runs; without it the page says what is true then.
+  document.documentElement.classList.add("js");
+
   // "None" is exclusive in multi-choice questions: picking it clears the others and vice versa,
   // so the autosave never sends a combination the server must reject.
   document.addEventListener("change", function (event) {

@@ -147,6 +147,8 @@ def test_sign_up_answer_everything_and_open_the_report(
     page.get_by_role("button", name="Create and start the questions").click()
     expect(page).to_have_url(re.compile(r"/assessments/\d+/$"))
     expect(page.locator("h1")).to_contain_text("Support assistant")
+    expect(page.get_by_text("Every answer is saved as soon as you choose it")).to_be_visible()
+    expect(page.get_by_text("nothing is saved before")).to_be_hidden()
 
     panel = page.locator("#verdict-panel")
     expect(panel).to_contain_text(f"0 of {REQUIRED} required questions answered")
@@ -246,6 +248,9 @@ def test_without_javascript_save_all_answers_leads_to_the_report(
     try:
         page = context.new_page()
         log_in(page, live_server, questionnaire_path, owner_with_password.username)
+        # The page says what is true without the script: nothing is saved before the button.
+        expect(page.get_by_text("nothing is saved before")).to_be_visible()
+        expect(page.get_by_text("Every answer is saved as soon as you choose it")).to_be_hidden()
         fill_without_saving(page, SUPPORT_BOT)
         assert not Answer.objects.filter(assessment=assessment).exists()
         page.get_by_role("button", name="Save all answers").click()
