@@ -26,7 +26,7 @@ from assessments.presenters import report_view
 from assessments.services import Evaluation
 
 # Bump whenever memo.html or memo.css changes what a memo looks like: old cache entries die.
-MEMO_TEMPLATE_VERSION = "2"
+MEMO_TEMPLATE_VERSION = "3"
 MEMO_TEMPLATE = "assessments/memo.html"
 # The answers that frame the decision, shown in the memo's "Context".
 KEY_ANSWER_IDS = (
@@ -109,6 +109,13 @@ def memo_pdf(assessment: Assessment, evaluation: Evaluation) -> bytes:
     return pdf
 
 
+MAX_SLUG = 80
+
+
 def memo_filename(assessment: Assessment, on: date | None = None) -> str:
-    slug = slugify(assessment.project.name)[:60].strip("-") or "project"
+    """`<project-slug>-decision-memo-<date>.pdf`; a long name is cut at a word."""
+    slug = slugify(assessment.project.name)
+    if len(slug) > MAX_SLUG:
+        slug = slug[: MAX_SLUG + 1].rsplit("-", 1)[0] if "-" in slug[:MAX_SLUG] else slug[:MAX_SLUG]
+    slug = slug.strip("-") or "project"
     return f"{slug}-decision-memo-{(on or timezone.localdate()).isoformat()}.pdf"

@@ -163,6 +163,31 @@ def test_filename_is_project_slug_memo_and_date(memo_assessment):
     assert memo_filename(memo_assessment, today) == f"support-bot-2-decision-memo-{today}.pdf"
 
 
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        # 89 characters of words: the whole slug up to 80, cut after the last whole word.
+        (
+            "Customer support assistant for enterprise accounts in regulated markets across Europe",
+            "customer-support-assistant-for-enterprise-accounts-in-regulated-markets-across",
+        ),
+        ("x" * 100, "x" * 80),  # one word longer than the limit: cut at the limit
+        ("Short name", "short-name"),
+        ("✓✓✓", "project"),
+    ],
+)
+def test_a_long_project_name_keeps_its_words_up_to_a_sensible_length(name, slug):
+    today = timezone.localdate()
+    assessment = AssessmentFactory(project__name=name)
+    assert memo_filename(assessment, today) == f"{slug}-decision-memo-{today}.pdf"
+
+
+def test_the_memo_states_the_decision_as_proposed_and_readiness_apart(memo_assessment):
+    text = pdf_text(render(memo_assessment))
+    assert "Status: Proposed" in text
+    assert "Readiness: Ready" in text
+
+
 def test_owner_downloads_the_memo_and_others_get_404(memo_assessment, owner, other_user):
     url = reverse("memo", args=[memo_assessment.pk])
     client = Client()
