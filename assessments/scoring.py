@@ -288,11 +288,16 @@ def find_flips(answers: Mapping[str, Any], verdict: str, rubric: Rubric) -> list
     return flips
 
 
-def score(answers: Mapping[str, Any], rubric: Rubric, *, include_flips: bool = True) -> Result:
-    """Score clean answers (see validation.clean_answers) under `rubric`.
+def score(answers: Mapping[str, Any], rubric: Any, *, include_flips: bool = True) -> Any:
+    """Score clean answers (see validation.clean_answers) under `rubric`, with the engine
+    the rubric names: v1's weights and rules (a Result), or v2's lanes (a LanesResult).
 
     Missing answers simply trigger no weight, which is what a provisional verdict needs.
     """
+    if rubric.engine != Rubric.engine:
+        from assessments.lanes.engine import score_lanes  # noqa: PLC0415 - imports this module
+
+        return score_lanes(answers, rubric, include_flips=include_flips)
     facts = derive_facts(answers)
     raw, weight_points = _weigh(answers, rubric, facts)
     ruled_out, unfit, rule_points = _apply_rules(answers, rubric, facts)

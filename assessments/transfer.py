@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments.models import Answer, Assessment, Project
-from assessments.rubric import available_versions, load_rubric
+from assessments.rubric import WEB_VERSIONS, load_rubric
 from assessments.validation import InvalidAnswers, Problem, validate_answers
 
 FORMAT = "advisor-project"
@@ -79,8 +79,11 @@ def _check_assessment(index: int, raw: Any, problems: list[Problem]) -> dict[str
         problems.append(Problem(where, "must be an object"))
         return {}
     version = raw.get("rubric_version")
-    if version not in available_versions():
-        problems.append(Problem(f"{where}.rubric_version", f"unknown rubric version {version!r}"))
+    if version not in WEB_VERSIONS:
+        known = ", ".join(WEB_VERSIONS)
+        problems.append(
+            Problem(f"{where}.rubric_version", f"must be one of {known}, not {str(version)[:20]!r}")
+        )
         return {}
     answers, answer_problems = validate_answers(
         raw.get("answers", {}), load_rubric(version), require_complete=False

@@ -34,6 +34,28 @@ class InvalidAnswers(ValueError):
         self.problems = problems
 
 
+ECHO_LIMIT = 40
+
+
+def shown(value: Any, limit: int = ECHO_LIMIT) -> str:
+    """A value as echoed in a message: its repr, cut short so a huge answer never comes
+    back whole (and a huge integer is never turned into its thousands of digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return "a number too large to show"
+    return shortened(_short_repr(value), limit)
+
+
+def shortened(text: str, limit: int = ECHO_LIMIT) -> str:
+    """Text echoed from the input, cut to `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _short_repr(value: Any) -> str:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
 def _choices_text(question: Question) -> str:
     return ", ".join(question.choice_ids)
 
@@ -42,15 +64,15 @@ def check_answer(question: Question, value: Any) -> tuple[Any, str | None]:
     """One answer: (clean value, None) or (None, message)."""
     if question.kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
-            return None, f"must be a whole number, got {type(value).__name__} {value!r}"
+            return None, f"must be a whole number, got {type(value).__name__} {shown(value)}"
         if not 0 <= value <= MAX_MONTHLY_QUERIES:
-            return None, f"must be between 0 and {MAX_MONTHLY_QUERIES:,}, got {value}"
+            return None, f"must be between 0 and {MAX_MONTHLY_QUERIES:,}, got {shown(value)}"
         return value, None
     if question.kind == "single":
         if not isinstance(value, str):
             return None, f"must be one choice as a string ({_choices_text(question)})"
         if value not in question.choice_ids:
-            return None, f"{value!r} is not a valid choice ({_choices_text(question)})"
+            return None, f"{shown(value)} is not a valid choice ({_choices_text(question)})"
         return value, None
     return _check_multi(question, value)
 
@@ -62,8 +84,9 @@ def _check_multi(question: Question, value: Any) -> tuple[Any, str | None]:
         return None, f"pick at least one choice, or 'none' ({_choices_text(question)})"
     invalid = [item for item in value if item not in question.choice_ids]
     if invalid:
-        shown = ", ".join(repr(item) for item in invalid)
-        return None, f"{shown} not valid choices ({_choices_text(question)})"
+        listed = ", ".join(shown(item) for item in invalid[:5])
+        more = f" and {len(invalid) - 5} more" if len(invalid) > 5 else ""
+        return None, f"{listed}{more} not valid choices ({_choices_text(question)})"
     if NONE_CHOICE in value and len(set(value)) > 1:
         return None, "'none' cannot be combined with other choices"
     # Canonical order (the rubric's) so equal answers compare and hash equal.
@@ -86,7 +109,7 @@ def validate_answers(
     for question_id, value in raw.items():
         question = rubric.questions.get(question_id)
         if question is None:
-            problems.append(Problem(str(question_id), "unknown question id"))
+            problems.append(Problem(shortened(str(question_id)), "unknown question id"))
             continue
         if value is None and not question.required:
             continue
@@ -98,10 +121,19 @@ def validate_answers(
     if require_complete:
         problems += [
             Problem(question_id, "is required but was not answered")
-            for question_id in rubric.required_ids
+            for question_id in _required_ids(rubric, clean)
             if question_id not in clean and question_id not in raw
         ]
     return clean, problems + combination_problems(clean)
+
+
+def _required_ids(rubric: Rubric, clean: Mapping[str, Any]) -> tuple[str, ...]:
+    """The required questions; under a rubric with ask_if (v2), only those asked."""
+    asked_ids = getattr(rubric, "asked_ids", None)
+    if asked_ids is None:
+        return rubric.required_ids
+    asked = set(asked_ids(clean))
+    return tuple(q for q in rubric.required_ids if q in asked)
 
 
 def combination_problems(answers: Mapping[str, Any]) -> list[Problem]:

@@ -64,7 +64,11 @@ def test_every_rubric_file_loads_cleanly(version):
     parsed = parse_rubric(read_toml(version))  # uncached: every check runs again
     assert parsed.version == version  # the file name and the version it records agree
     assert parsed == load_rubric(version)
-    assert parsed.questions and parsed.weights and parsed.rules and parsed.signals
+    assert parsed.questions and parsed.rules and parsed.signals
+
+
+def test_the_v1_rubric_moves_scores_with_weights():
+    assert parse_rubric(v1_data()).weights  # v2 decides with lane rules instead (below)
 
 
 def test_an_unbroken_copy_parses_to_the_loaded_rubric():
@@ -197,3 +201,224 @@ def test_a_rubric_without_labels_is_refused():
     data = v1_data()
     del data["labels"]
     refused(data, "labels.readiness must name exactly ['ready', 'not_ready'], not []")
+
+
+# --- Rubric v2 (lanes): every reference checked on load --------------------------------------
+
+V2 = read_toml("v2")
+
+
+def v2_data() -> dict[str, Any]:
+    """A fresh copy of v2's data, free to break."""
+    return copy.deepcopy(V2)
+
+
+def lane_rule(data: dict[str, Any], rule_id: str) -> dict[str, Any]:
+    return next(r for lane in data["lanes"] for r in lane["rules"] if r["id"] == rule_id)
+
+
+def v2_entry(data: dict[str, Any], table: str, code: str) -> dict[str, Any]:
+    return next(e for e in data[table] if e["code"] == code)
+
+
+def v2_question(data: dict[str, Any], question_id: str) -> dict[str, Any]:
+    return next(q for s in data["sections"] for q in s["questions"] if q["id"] == question_id)
+
+
+def test_an_unbroken_v2_copy_parses_to_the_loaded_rubric():
+    assert parse_rubric(v2_data()) == load_rubric("v2")
+    assert [rule.id for rule in load_rubric("v2").rules] == [
+        "K0", "K1", "K2", "K3", "K4", "K5", "B0", "B1", "B2", "B3", "B4",
+    ]  # fmt: skip
+
+
+K3 = "lane rule K3: "
+
+
+def _break_k3(when: Any) -> dict[str, Any]:
+    data = v2_data()
+    lane_rule(data, "K3")["when"] = when
+    return data
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        (
+            {"answer": "kb_sise", "in": ["under_50k"]},
+            K3 + "condition names unknown question 'kb_sise'",
+        ),
+        (
+            {"answer": "kb_size", "in": ["tiny", "under_50k"]},
+            K3 + "condition on 'kb_size' names unknown choices ['tiny']",
+        ),
+        (
+            {"answer": "kb_size", "includes": ["under_50k"]},
+            K3 + "'includes' needs a multi-choice question, 'kb_size' is single",
+        ),
+        (
+            {"answer": "knowledge_needs", "in": ["documents"]},
+            K3 + "'in' needs a single-choice question, 'knowledge_needs' is multi",
+        ),
+        ({"answer": "kb_size", "below": "kb_tiny"}, K3 + "unknown threshold 'kb_tiny'"),
+        (
+            {"answer": "kb_size", "below": "high_volume"},
+            K3 + "threshold 'high_volume' is about 'monthly_queries', not 'kb_size'",
+        ),
+        ({"is": "kb_fits"}, K3 + "unknown named condition 'kb_fits'"),
+        ({"answer": "kb_size", "in": []}, K3 + "'in' must be a non-empty list of ids"),
+        (
+            {"answer": "kb_size", "equals": "under_50k"},
+            K3 + "malformed condition {'answer': 'kb_size', 'equals': 'under_50k'}",
+        ),
+        ({"some": []}, K3 + "malformed condition {'some': []}"),
+        ({"all": []}, K3 + "'all' must be a non-empty list of conditions"),
+        (
+            {"lane": "knowledge", "in": ["retrieval"]},
+            K3 + "cannot test lane results, deciding rules or the verdict (they are not known yet)",
+        ),
+        (
+            {"is": "fine_tuning"},
+            K3 + "cannot test lane results, deciding rules or the verdict (they are not known yet)",
+        ),
+    ],
+)
+def test_a_broken_lane_rule_condition_is_refused(when, message):
+    refused(_break_k3(when), message)
+
+
+RL = "warning retrieval_latency: "
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        (
+            {"lane": "knowlege", "in": ["retrieval"]},
+            RL + "unknown lane 'knowlege'",
+        ),
+        (
+            {"lane": "knowledge", "in": ["rag"]},
+            RL + "lane 'knowledge' has no values ['rag']",
+        ),
+        ({"decided_by": ["K9", "K1"]}, RL + "unknown lane rules ['K9']"),
+        ({"verdict": ["agents"]}, RL + "unknown verdicts ['agents']"),
+    ],
+)
+def test_a_broken_reference_to_a_lane_result_is_refused(when, message):
+    data = v2_data()
+    v2_entry(data, "warnings", "retrieval_latency")["when"] = when
+    refused(data, message)
+
+
+@pytest.mark.parametrize("table", ["blockers", "soft_spots", "warnings", "next_steps"])
+def test_a_duplicate_code_is_refused(table):
+    data = v2_data()
+    data[table].append(copy.deepcopy(data[table][0]))
+    what = {"soft_spots": "soft spot", "next_steps": "next step"}.get(table, table[:-1])
+    refused(data, f"duplicate {what} {data[table][0]['code']!r}")
+
+
+def test_a_duplicate_lane_rule_id_is_refused():
+    data = v2_data()
+    lane_rule(data, "B3")["id"] = "B2"
+    refused(data, "duplicate lane rule 'B2'")
+
+
+def test_a_duplicate_question_id_is_refused():
+    data = v2_data()
+    v2_question(data, "budget")["id"] = "latency"
+    refused(data, "duplicate question 'latency'")
+
+
+def test_an_effect_about_an_unknown_question_is_refused():
+    data = v2_data()
+    v2_entry(data, "blockers", "no_eval_set")["question"] = "evals"
+    refused(data, "blocker no_eval_set names unknown questions ['evals']")
+
+
+def test_a_lane_rule_giving_an_unknown_lane_value_is_refused():
+    data = v2_data()
+    lane_rule(data, "K3")["then"] = "prompt"
+    refused(data, K3 + "lane 'knowledge' has no value 'prompt'")
+
+
+def test_a_lane_without_a_final_rule_that_always_applies_is_refused():
+    data = v2_data()
+    lane_rule(data, "K5")["when"] = {"answer": "kb_size", "in": ["over_1m"]}
+    refused(
+        data,
+        "lane 'knowledge': the last rule must have no `when`, so every answer set gets a value",
+    )
+
+
+def test_rule_cases_must_end_with_an_unconditional_case():
+    data = v2_data()
+    lane_rule(data, "K1")["cases"][-1]["when"] = {"answer": "kb_size", "in": ["over_1m"]}
+    refused(data, "lane rule K1: the last case must have no `when`")
+
+
+def test_a_verdict_table_row_naming_an_unknown_verdict_is_refused():
+    data = v2_data()
+    data["verdicts"]["table"][0]["verdict"] = "agents"
+    refused(data, "verdict table row 1: unknown verdict 'agents'")
+
+
+def test_a_verdict_table_missing_a_lane_combination_is_refused():
+    data = v2_data()
+    del data["verdicts"]["table"][0]
+    refused(
+        data,
+        "verdict table has 0 verdicts for knowledge=none, behaviour=prompting "
+        "(it needs exactly one)",
+    )
+
+
+def test_a_verdict_table_with_two_verdicts_for_one_combination_is_refused():
+    data = v2_data()
+    data["verdicts"]["table"][1]["behaviour"] = ["none", "prompting", "fine_tune"]
+    refused(
+        data,
+        "verdict table has 2 verdicts for knowledge=in_context, behaviour=fine_tune "
+        "(it needs exactly one)",
+    )
+
+
+def test_named_conditions_in_a_circle_are_refused():
+    data = v2_data()
+    data["conditions"]["knowledge"] = {"is": "behaviour"}
+    data["conditions"]["behaviour"] = {"is": "knowledge"}
+    refused(
+        data,
+        "named conditions refer to each other in a circle: knowledge -> behaviour -> knowledge",
+    )
+
+
+def test_an_ask_if_reading_a_later_question_is_refused():
+    data = v2_data()
+    v2_question(data, "kb_size")["ask_if"] = {"answer": "eval_set", "in": ["small"]}
+    refused(data, "ask_if of 'kb_size' reads ['eval_set'], which are not asked before it")
+
+
+def test_a_threshold_outside_the_questions_order_is_refused():
+    data = v2_data()
+    data["thresholds"]["kb_context_limit"]["choice"] = "unknown"
+    refused(data, "threshold 'kb_context_limit': 'unknown' is not in the order of 'kb_size'")
+
+
+def test_a_flip_action_on_an_unknown_question_is_refused():
+    data = v2_data()
+    data["flips"]["action"].append("hire")
+    refused(data, "flips.action names unknown questions ['hire']")
+
+
+def test_a_v2_rubric_without_confidence_labels_is_refused():
+    data = v2_data()
+    del data["labels"]["confidence"]
+    refused(data, "labels.confidence must name exactly ['high', 'medium', 'low'], not []")
+
+
+def test_an_unknown_engine_is_refused():
+    data = v2_data()
+    data["engine"] = "vibes"
+    refused(data, "unknown engine 'vibes'")

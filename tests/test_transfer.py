@@ -95,6 +95,22 @@ def test_a_bad_export_imports_nothing_and_names_the_problem(
     assert counts() == before
 
 
+def test_an_assessment_of_a_rubric_the_web_cannot_present_yet_is_not_imported(
+    project_with_history, owner
+):
+    data = export_project(project_with_history)
+    data["assessments"][0]["rubric_version"] = "v2"  # scored by `score`, no pages yet
+    before = counts()
+    with pytest.raises(InvalidAnswers) as error:
+        import_project(owner, data)
+    [problem] = error.value.problems
+    assert (problem.question, problem.message) == (
+        "assessments[0].rubric_version",
+        "must be one of v1, not 'v2'",
+    )
+    assert counts() == before
+
+
 def test_owner_downloads_the_export(owner_client, project_with_history):
     response = owner_client.get(reverse("project_export", args=[project_with_history.pk]))
     assert response.status_code == 200

@@ -10,10 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 RUBRIC_DIR = Path(__file__).resolve().parent
 CURRENT_VERSION = "v1"
+# The versions the web app can store and present. v2 is scored by the `score` command; its
+# pages (questionnaire, report, memo) are not built yet, so the app holds no v2 assessment.
+WEB_VERSIONS = ("v1",)
 APPROACHES = ("rag", "fine_tune", "hybrid")
 READINESS = ("ready", "not_ready")
 CONFIDENCE = ("high", "medium", "low")
@@ -43,6 +46,11 @@ class Question:
     section_id: str
     required: bool = True
     choices: tuple[Choice, ...] = ()
+    # v2 only: a short name, the condition under which the question is asked (None: always),
+    # and the choices in increasing order for threshold comparisons.
+    label: str = ""
+    ask_if: Any = None
+    order: tuple[str, ...] = ()
 
     @property
     def choice_ids(self) -> tuple[str, ...]:
@@ -138,6 +146,8 @@ class Text:
 
 @dataclass(frozen=True)
 class Rubric:
+    engine: ClassVar[str] = "weights"  # v1's weights-and-rules engine (assessments/scoring.py)
+
     version: str
     title: str
     base_score: int
@@ -221,8 +231,23 @@ def _check_labels(raw: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     return labels
 
 
-def parse_rubric(data: Mapping[str, Any]) -> Rubric:
-    """Build a Rubric from already-parsed TOML data, checking its internal references."""
+def parse_rubric(data: Mapping[str, Any]) -> Any:
+    """Build a rubric from already-parsed TOML data, checking its internal references.
+
+    A file with `engine = "lanes"` (v2 onwards) becomes an assessments.lanes LanesRubric;
+    one without `engine` is a v1 Rubric, parsed exactly as before.
+    """
+    engine = data.get("engine", Rubric.engine)
+    if engine == "lanes":
+        from assessments.lanes.rubric import parse_lanes_rubric  # imports this module
+
+        return parse_lanes_rubric(data)
+    if engine != Rubric.engine:
+        raise RubricError(f"unknown engine {engine!r}")
+    return _parse_weights_rubric(data)
+
+
+def _parse_weights_rubric(data: Mapping[str, Any]) -> Rubric:
     sections = _sections(data)
     questions = {q.id: q for section in sections for q in section.questions}
 
@@ -292,7 +317,7 @@ def available_versions() -> tuple[str, ...]:
 
 
 @cache
-def load_rubric(version: str = CURRENT_VERSION) -> Rubric:
+def load_rubric(version: str = CURRENT_VERSION) -> Any:
     """The rubric of one version, read once per process."""
     if version not in available_versions():
         raise RubricError(f"unknown rubric version {version!r}")

@@ -1,4 +1,5 @@
-"""python manage.py score FILE|- [--format json|text]: score answers from a JSON file."""
+"""python manage.py score FILE|- [--format json|text] [--rubric VERSION]: score answers from
+a JSON file ({"answers": {...}}, optionally with "rubric_version") under the rubric it names."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from assessments.lanes.engine import LanesResult
+from assessments.lanes.rubric import LanesRubric
 from assessments.rubric import CURRENT_VERSION, Rubric, RubricError, available_versions, load_rubric
 from assessments.scoring import Result, score
-from assessments.validation import validate_answers
+from assessments.validation import shortened, shown, validate_answers
 
 EXIT_BAD_INPUT = 2
 
@@ -52,6 +55,51 @@ def result_as_text(result: Result, rubric: Rubric) -> str:
     return "\n".join(lines)
 
 
+def lanes_result_as_text(result: LanesResult, rubric: LanesRubric) -> str:
+    """A terminal summary of a v2 result, named with the rubric's labels."""
+    label = rubric.verdict_label
+    lanes = " · ".join(
+        f"{rubric.lane(lane).label}: {rubric.lane(lane).value_label(value)}"
+        for lane, value in result.lanes.items()
+    )
+    lines = [
+        f"Verdict:    {label(result.verdict)} "
+        f"({rubric.confidence_label(result.confidence).lower()} confidence)",
+        f"Lanes:      {lanes}",
+        f"Readiness:  {rubric.readiness_label(result.readiness)}",
+    ]
+    lines += [_wrap(f"- {b['message']} {b['fix']}") for b in result.blockers]
+    lines.append(f"Rubric:     {result.rubric_version}")
+    lines += ["", "What lowers confidence:"]
+    lines += [_wrap(f"- {s['message']} {s['remove']}") for s in result.soft_spots] or [
+        "  (nothing)"
+    ]
+    lines += ["", "Why:"]
+    lines += [_wrap(f"- {point['text']}") for point in result.rationale]
+    lines += ["", "The other approaches:"]
+    status = {"ruled_out": "ruled out", "not_needed": "not needed"}
+    lines += [
+        _wrap(f"- {a['label']}: {status[a['status']]}. {a['reason']}") for a in result.alternatives
+    ]
+    lines += ["", "Signals:"]
+    lines += [
+        f"  [{'x' if s['raised'] else ' '}] {s['label']} (leans {label(s['leans'])})"
+        for s in result.signals
+    ]
+    lines += ["", "What would change the verdict:"]
+    lines += [_wrap(f"- [{f['kind']}] {f['text']}") for f in result.flips] or [
+        "  (no single answer)"
+    ]
+    lines += ["", "Warnings:"]
+    lines += [_wrap(f"- {w['message']}") for w in result.warnings] or ["  (none)"]
+    lines += ["", "Next steps:"]
+    lines += [_wrap(f"[ ] {step['text']}") for step in result.next_steps] or ["  (none)"]
+    if result.not_asked:
+        names = ", ".join(rubric.questions[q].label for q in result.not_asked)
+        lines += ["", _wrap(f"Not asked (ignored): {names}", indent="")]
+    return "\n".join(lines)
+
+
 class BadInput(Exception):
     def __init__(self, lines: list[str]):
         self.lines = lines
@@ -70,12 +118,31 @@ def read_payload(source: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise BadInput([f"{source}: malformed JSON: {error}"]) from None
+    except RecursionError:
+        raise BadInput([f"{source}: malformed JSON: nested too deeply"]) from None
+    except ValueError as error:  # e.g. an integer of more digits than Python converts
+        raise BadInput([f"{source}: malformed JSON: {shortened(str(error), 120)}"]) from None
 
 
 def answers_from(payload: Any) -> Any:
     if not isinstance(payload, dict) or "answers" not in payload:
         raise BadInput(['input: expected an object of the form {"answers": {...}}'])
     return payload["answers"]
+
+
+def version_from(payload: Any, override: str | None) -> str:
+    """--rubric if given, else the input's "rubric_version", else the current version."""
+    if override is not None:
+        return override
+    version = payload.get("rubric_version", CURRENT_VERSION)
+    if version not in available_versions():
+        raise BadInput(
+            [
+                f"rubric_version: unknown rubric version {shown(version)} "
+                f"(available: {', '.join(available_versions())})"
+            ]
+        )
+    return version
 
 
 class Command(BaseCommand):
@@ -86,17 +153,23 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["json", "text"], default="json")
         parser.add_argument(
             "--rubric",
-            default=CURRENT_VERSION,
-            help=f"rubric version (available: {', '.join(available_versions())})",
+            default=None,
+            help=(
+                f"rubric version (available: {', '.join(available_versions())}); "
+                f'default: the input\'s "rubric_version", else {CURRENT_VERSION}'
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["rubric"] is not None:
+            try:
+                load_rubric(options["rubric"])
+            except RubricError as error:
+                raise CommandError(str(error)) from None
         try:
-            rubric = load_rubric(options["rubric"])
-        except RubricError as error:
-            raise CommandError(str(error)) from None
-        try:
-            raw = answers_from(read_payload(options["file"]))
+            payload = read_payload(options["file"])
+            raw = answers_from(payload)
+            rubric = load_rubric(version_from(payload, options["rubric"]))
         except BadInput as bad:
             self._fail(bad.lines)
         answers, problems = validate_answers(raw, rubric)
@@ -104,7 +177,8 @@ class Command(BaseCommand):
             self._fail([str(problem) for problem in problems])
         result = score(answers, rubric)
         if options["format"] == "text":
-            self.stdout.write(result_as_text(result, rubric))
+            as_text = lanes_result_as_text if rubric.engine == "lanes" else result_as_text
+            self.stdout.write(as_text(result, rubric))
         else:
             self.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
 
