@@ -1,18 +1,34 @@
 """The per-approach score chart: its geometry, computed here and drawn by the template
 `assessments/score_chart.svg` (so every text in it is escaped by the template engine).
-The report page and the PDF memo include the same template."""
+
+Two layouts of the same bars: "wide" (label, bar and value on one line: the page on a
+desktop and the PDF memo) and "narrow" (each label above its bar, for a phone, where the
+wide one would shrink its text below reading size or scroll sideways)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-BAR_HEIGHT = 28
-ROW_GAP = 18
-LABEL_WIDTH = 120
-BAR_MAX = 320
-VALUE_WIDTH = 150
-TOP = 8
+FONT_SIZE = 14
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    width: int
+    bar_max: int
+    bar_height: int
+    row_height: int  # from one bar to the next
+    label_above: bool  # else the label stands left of its bar
+    label_width: int = 0  # with the label beside the bar: the room it has
+    top: int = 8
+
+
+WIDE = Layout("wide", width=590, bar_max=320, bar_height=28, row_height=46, label_above=False,
+              label_width=120)  # fmt: skip
+# Label left and value right on one line, the bar full width below them.
+NARROW = Layout("narrow", width=340, bar_max=340, bar_height=22, row_height=50, label_above=True)
 
 
 @dataclass(frozen=True)
@@ -21,22 +37,55 @@ class Bar:
     value: int
     is_verdict: bool
     note: str  # "verdict", "ruled out" or ""
+    label_x: int
+    label_y: float
+    label_anchor: str
     y: int
-    text_y: float
     width: int  # of the filled part
+    value_x: int
+    value_y: float
+    value_anchor: str
 
 
 @dataclass(frozen=True)
 class ScoreChart:
-    width: int
+    id: str  # unique on a page that shows both layouts
+    layout: Layout
     height: int
     summary: str  # the chart in words, for screen readers
     bars: tuple[Bar, ...]
-    bar_height: int = BAR_HEIGHT
-    label_x: int = LABEL_WIDTH - 10
-    bar_x: int = LABEL_WIDTH
-    bar_max: int = BAR_MAX
-    value_x: int = LABEL_WIDTH + BAR_MAX + 10
+    bar_x: int
+
+    @property
+    def width(self) -> int:
+        return self.layout.width
+
+
+def _bar(layout: Layout, row: int, label: str, value: int, is_verdict: bool, note: str) -> Bar:
+    row_top = layout.top + row * layout.row_height
+    if layout.label_above:  # label left and value right on one line, the bar below
+        y = row_top + FONT_SIZE + 6
+        label_x, label_y, label_anchor = 0, float(row_top + FONT_SIZE), "start"
+        value_x, value_y, value_anchor = layout.width - 4, label_y, "end"  # glyphs overhang
+    else:  # label, bar and value on one line
+        y = row_top
+        middle = row_top + layout.bar_height / 2 + 5
+        label_x, label_y, label_anchor = layout.label_width - 10, middle, "end"
+        value_x, value_y, value_anchor = layout.label_width + layout.bar_max + 10, middle, "start"
+    return Bar(
+        label=label,
+        value=value,
+        is_verdict=is_verdict,
+        note=note,
+        label_x=label_x,
+        label_y=label_y,
+        label_anchor=label_anchor,
+        y=y,
+        width=max(2, round(layout.bar_max * value / 100)),
+        value_x=value_x,
+        value_y=value_y,
+        value_anchor=value_anchor,
+    )
 
 
 def score_chart(
@@ -44,30 +93,30 @@ def score_chart(
     labels: Mapping[str, str],
     verdict: str,
     ruled_out: Mapping[str, list[str]],
+    layout: Layout = WIDE,
 ) -> ScoreChart:
     """Horizontal bars, one per approach. The verdict is marked in text and by a solid fill,
     never by colour alone; the caller shows the same numbers as a table beside it."""
-    bars = []
-    for row, (approach, value) in enumerate(scores.items()):
-        y = TOP + row * (BAR_HEIGHT + ROW_GAP)
-        is_verdict = approach == verdict
-        bars.append(
-            Bar(
-                label=labels[approach],
-                value=value,
-                is_verdict=is_verdict,
-                note="verdict" if is_verdict else ("ruled out" if ruled_out.get(approach) else ""),
-                y=y,
-                text_y=y + BAR_HEIGHT / 2 + 5,
-                width=max(2, round(BAR_MAX * value / 100)),
-            )
+    bars = tuple(
+        _bar(
+            layout,
+            row,
+            labels[approach],
+            value,
+            approach == verdict,
+            "verdict" if approach == verdict else ("ruled out" if ruled_out.get(approach) else ""),
         )
+        for row, (approach, value) in enumerate(scores.items())
+    )
     summary = "; ".join(
         f"{bar.label} {bar.value} of 100{' (verdict)' if bar.is_verdict else ''}" for bar in bars
     )
+    last = bars[-1]
     return ScoreChart(
-        width=LABEL_WIDTH + BAR_MAX + VALUE_WIDTH,
-        height=TOP * 2 + len(bars) * (BAR_HEIGHT + ROW_GAP) - ROW_GAP,
+        id="score-chart" if layout is WIDE else f"score-chart-{layout.name}",
+        layout=layout,
+        height=last.y + layout.bar_height + layout.top,
         summary=summary,
-        bars=tuple(bars),
+        bars=bars,
+        bar_x=0 if layout.label_above else layout.label_width,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from assessments.charts import score_chart
+from assessments.charts import NARROW, score_chart
 from assessments.rubric import APPROACHES, Rubric
 from assessments.scoring import RationalePoint, Result
 
@@ -191,6 +191,9 @@ def report_view(result: Result, rubric: Rubric, answers: Mapping[str, Any]) -> d
         "raised_count": sum(1 for s in result.signals if s["raised"]),
         "options": options_view(result, rubric),
         "chart": score_chart(result.scores, labels, result.verdict, result.ruled_out),
+        "chart_narrow": score_chart(
+            result.scores, labels, result.verdict, result.ruled_out, layout=NARROW
+        ),
         "flips": [
             dict(
                 flip,

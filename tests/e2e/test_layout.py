@@ -27,3 +27,28 @@ def test_the_import_file_field_is_styled_like_the_other_fields(
     )
     body_font = page.evaluate("getComputedStyle(document.body).fontFamily")
     assert style == ["dashed", "6px", body_font]
+
+
+def test_on_a_phone_the_score_chart_fits_the_screen(live_server, browser):
+    from assessments.examples import load_examples
+
+    load_examples()
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/examples/support-bot/")
+        expect(page.locator("svg.score-chart")).to_be_hidden()
+        chart = page.locator("svg.score-chart-narrow")
+        expect(chart).to_be_visible()
+        box = chart.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        # Every label and value whole inside the chart (an SVG clips what overflows it),
+        # at a readable size.
+        for text in chart.locator("text").all():
+            text_box = text.bounding_box()
+            assert text_box["x"] >= box["x"], text_box
+            assert text_box["x"] + text_box["width"] <= box["x"] + box["width"], text_box
+            assert text_box["height"] >= 12, text_box
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
