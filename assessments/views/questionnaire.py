@@ -1,5 +1,6 @@
 """The questionnaire: autosave one question at a time (HTMX), or submit it whole (no JS)."""
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +35,21 @@ CONFLICT = 409
 READINESS_QUESTIONS = ("kb_state", "labeled_examples")
 
 
+# The time to finish shown on the questionnaire assumes this many seconds per required question
+# left: a question is one choice among three to six short options plus a one-line "why we
+# ask" (about 30 words: some 10 s of reading at an ordinary 200 words a minute), and a few
+# seconds more to decide. Rounded up, so the estimate errs on the long side.
+SECONDS_PER_QUESTION = 20
+
+
+def time_left_text(required_left: int) -> str:
+    """The estimate for the required questions not answered yet ("" when none are left)."""
+    if required_left <= 0:
+        return ""
+    minutes = math.ceil(required_left * SECONDS_PER_QUESTION / 60)
+    return f"About {minutes} minute{'s' if minutes != 1 else ''} left"
+
+
 def panel_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, Any]:
     current = evaluation.current
     return {
@@ -45,6 +61,7 @@ def panel_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, A
         "top_reasons": top_reasons(current, evaluation.rubric) if current else [],
         "is_provisional": evaluation.result is None and current is not None,
         "left": len(evaluation.missing),
+        "time_left": time_left_text(len(evaluation.missing)),
     }
 
 
@@ -144,6 +161,7 @@ def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpRespon
         if error:
             messages.error(request, f"{question.text} Not saved: {error}")
         return redirect(reverse("questionnaire", args=[pk]) + f"#q-{question_id}")
+    # `answers` is what is stored now, so a refused save shows the stored choice again.
     view = question_sections(rubric, answers, {question_id: error} if error else None)
     question_view = next(q for s in view for q in s["questions"] if q["id"] == question_id)
     evaluation = evaluate(answers, rubric, include_flips=False)
@@ -152,7 +170,15 @@ def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpRespon
         "saved": error is None,
         "oob": True,
     }
-    html = render_to_string(f"{TEMPLATE}#save_status", context, request) + render_to_string(
-        f"{TEMPLATE}#verdict_panel", context, request
+    # Saved: only the status changes. Refused: the whole question is drawn again from what is
+    # stored (with the error at it), so the controls never show an answer that was not saved.
+    main_part = "question_fieldset" if error else "save_status"
+    html = "".join(
+        render_to_string(f"{TEMPLATE}#{part}", context, request)
+        for part in (main_part, "verdict_panel", "verdict_bar", "verdict_announcement")
     )
-    return HttpResponse(html, status=UNPROCESSABLE if error else 200)
+    response = HttpResponse(html, status=UNPROCESSABLE if error else 200)
+    if error:
+        response["HX-Retarget"] = f"#q-{question_id}"
+        response["HX-Reswap"] = "outerHTML"
+    return response

@@ -76,6 +76,155 @@
     }
   });
 
+  // --- Nothing on screen may differ from what is stored ---------------------------------------
+  // A number being typed is saved when the field is left (or on Enter); until then its status
+  // says it is unsaved. Leaving the page (a link, a button, another form) first sends what is
+  // still unsaved and waits for every save in flight; it goes on only if they all succeeded.
+  var inFlight = 0;
+  var waiters = [];
+  var failed = false;
+
+  function numberFieldset(element) {
+    return element && element.matches && element.matches("fieldset.question input[type=number]")
+      ? element.closest("fieldset.question") : null;
+  }
+
+  document.addEventListener("input", function (event) {
+    var fieldset = numberFieldset(event.target);
+    if (!fieldset) {
+      return;
+    }
+    fieldset.setAttribute("data-unsaved", "");
+    var status = fieldset.querySelector(".save-status");
+    if (status) {
+      status.className = "save-status is-unsaved";
+      status.textContent = "● Unsaved: saved when you leave the field or press Enter";
+    }
+  });
+
+  // Enter in a number field saves that answer (rather than submitting the whole form).
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && numberFieldset(event.target)) {
+      event.preventDefault();
+      htmx.trigger(event.target, "change");
+    }
+  });
+
+  function isAutosave(event) {
+    var elt = event.detail && event.detail.elt;
+    return !!(elt && elt.matches && elt.matches("fieldset.question"));
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (isAutosave(event)) {
+      inFlight += 1;
+      event.detail.elt.removeAttribute("data-unsaved");
+    }
+  });
+
+  function settle() {
+    // A queued save of the same question starts right after the previous one ends: look again
+    // once the current events are done before calling everything saved.
+    setTimeout(function () {
+      if (inFlight > 0) {
+        return;
+      }
+      var done = waiters;
+      waiters = [];
+      done.forEach(function (waiter) { waiter(); });
+    }, 0);
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!isAutosave(event)) {
+      return;
+    }
+    inFlight = Math.max(0, inFlight - 1);
+    if (!event.detail.successful || (event.detail.xhr && event.detail.xhr.status !== 200)) {
+      failed = true;
+    }
+    settle();
+  });
+
+  function unsavedFields() {
+    return Array.prototype.slice.call(document.querySelectorAll("fieldset.question[data-unsaved]"));
+  }
+
+  function hasPending() {
+    return inFlight > 0 || unsavedFields().length > 0;
+  }
+
+  // Send what is unsaved, wait for every save, then `proceed` unless one was refused or failed.
+  function saveThen(proceed) {
+    failed = false;
+    unsavedFields().forEach(function (fieldset) {
+      var input = fieldset.querySelector("input[type=number]");
+      if (input) {
+        htmx.trigger(input, "change");
+      }
+    });
+    waiters.push(function () {
+      if (!failed && unsavedFields().length === 0) {
+        proceed();
+        return;
+      }
+      var problem = document.querySelector("fieldset.question.has-error, fieldset.question[data-unsaved]");
+      if (problem) {
+        problem.scrollIntoView({ block: "center" });
+      }
+    });
+    settle();
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[href]") : null;
+    if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey ||
+        event.shiftKey || event.altKey || link.target || link.hasAttribute("download") ||
+        link.getAttribute("href").charAt(0) === "#" || !hasPending()) {
+      return;
+    }
+    event.preventDefault();
+    var href = link.href;
+    saveThen(function () { window.location.assign(href); });
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.hasAttribute("data-saves-done")) {
+      form.removeAttribute("data-saves-done");
+      return;
+    }
+    if (!hasPending()) {
+      return;
+    }
+    event.preventDefault();
+    var submitter = event.submitter || null;
+    saveThen(function () {
+      form.setAttribute("data-saves-done", "");
+      if (form.requestSubmit) {
+        form.requestSubmit(submitter);
+      } else {
+        form.submit();
+      }
+    });
+  });
+
+  // Any other way out (the address bar, Back, closing the tab) while a save is pending asks first.
+  window.addEventListener("beforeunload", function (event) {
+    if (hasPending()) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  // Browsers that cannot keep a closed <details> showing its panel on a wide screen (app.css)
+  // get it opened instead.
+  var details = document.getElementById("verdict-details");
+  if (details && window.CSS && CSS.supports && !CSS.supports("selector(::details-content)") &&
+      window.matchMedia("(min-width: 901px)").matches) {
+    details.open = true;
+  }
+
   document.addEventListener("htmx:sendError", function (event) {
     showFailure(event, "Not saved: the server could not be reached. Your choice is still selected; change it again or use “Save all answers” when you are back online.");
   });
