@@ -7,7 +7,7 @@ wide one would shrink its text below reading size or scroll sideways)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 FONT_SIZE = 14
@@ -119,4 +119,123 @@ def score_chart(
         summary=summary,
         bars=bars,
         bar_x=0 if layout.label_above else layout.label_width,
+    )
+
+
+# --- The v2 ladder: the five approaches, lightest to heaviest ------------------------------
+#
+# One row per rung: its label (wrapped to the layout's width), then a bar whose length grows
+# with the rung's weight (a staircase), then the rung's status beside the bar. The verdict is
+# a solid bar, a ruled-out rung a hatched one and a not-needed rung an outline, each also
+# named in text, so nothing relies on colour. No scores: v2 has none.
+
+# A generous average glyph width (DejaVu Sans, the widest font the page or memo may use),
+# so an estimated line never runs past the edge.
+GLYPH_WIDTH = 0.62
+
+
+@dataclass(frozen=True)
+class LadderLayout:
+    name: str
+    width: int
+    bar_max: int  # the heaviest rung's bar
+    bar_height: int
+    gap: int  # between one rung's bar and the next rung's label
+    top: int = 6
+
+
+LADDER_WIDE = LadderLayout("wide", width=590, bar_max=360, bar_height=22, gap=14)
+# Fits a 390 px phone (about 340 px of content) at its natural size.
+LADDER_NARROW = LadderLayout("narrow", width=340, bar_max=190, bar_height=20, gap=12)
+
+
+@dataclass(frozen=True)
+class RungInput:
+    label: str
+    status: str  # "chosen", "ruled_out" or "not_needed"
+    status_text: str  # shown beside the bar
+
+
+@dataclass(frozen=True)
+class LadderLine:
+    text: str
+    y: float
+
+
+@dataclass(frozen=True)
+class LadderRung:
+    number: int
+    label: str
+    status: str
+    status_text: str
+    lines: tuple[LadderLine, ...]  # the label, wrapped
+    y: int  # the bar's top
+    width: int  # the bar's length
+    status_x: int
+    status_y: float
+
+    @property
+    def is_verdict(self) -> bool:
+        return self.status == "chosen"
+
+
+@dataclass(frozen=True)
+class LadderChart:
+    id: str
+    layout: LadderLayout
+    height: int
+    summary: str
+    rungs: tuple[LadderRung, ...]
+
+    @property
+    def width(self) -> int:
+        return self.layout.width
+
+
+def wrap_text(text: str, width: int, font_size: int = FONT_SIZE) -> tuple[str, ...]:
+    """`text` in lines that fit `width` pixels (estimated), broken between words."""
+    most = max(1, int(width / (font_size * GLYPH_WIDTH)))
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= most:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return tuple(lines) or ("",)
+
+
+def ladder_chart(rungs: Sequence[RungInput], layout: LadderLayout = LADDER_WIDE) -> LadderChart:
+    """The ladder, lightest rung first; each bar's length is its place on the ladder."""
+    line_height = FONT_SIZE + 4
+    y = layout.top
+    drawn = []
+    for number, rung in enumerate(rungs, start=1):
+        texts = wrap_text(f"{number}. {rung.label}", layout.width)
+        lines = tuple(
+            LadderLine(text, float(y + FONT_SIZE + index * line_height))
+            for index, text in enumerate(texts)
+        )
+        bar_y = y + len(texts) * line_height + 4
+        width = round(layout.bar_max * number / len(rungs))
+        drawn.append(
+            LadderRung(
+                number=number,
+                label=rung.label,
+                status=rung.status,
+                status_text=rung.status_text,
+                lines=lines,
+                y=bar_y,
+                width=width,
+                status_x=width + 8,
+                status_y=bar_y + layout.bar_height / 2 + 5,
+            )
+        )
+        y = bar_y + layout.bar_height + layout.gap
+    summary = "; ".join(f"{r.number}. {r.label}: {r.status_text}" for r in drawn)
+    return LadderChart(
+        id="ladder-chart" if layout is LADDER_WIDE else f"ladder-chart-{layout.name}",
+        layout=layout,
+        height=y - layout.gap + layout.top,
+        summary="From lightest to heaviest: " + summary,
+        rungs=tuple(drawn),
     )

@@ -22,12 +22,16 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from assessments.models import Assessment
-from assessments.presenters import report_view
+from assessments.presenters import present_report
 from assessments.services import Evaluation
 
 # Bump whenever memo.html or memo.css changes what a memo looks like: old cache entries die.
 MEMO_TEMPLATE_VERSION = "3"
 MEMO_TEMPLATE = "assessments/memo.html"
+# The memo's template by the engine of the rubric the assessment was scored with, and its
+# own version (bump it when memo_v2.html changes; v1's cache keys stay as they were).
+MEMO_TEMPLATES = {"weights": MEMO_TEMPLATE, "lanes": "assessments/memo_v2.html"}
+MEMO_V2_TEMPLATE_VERSION = "1"
 # The answers that frame the decision, shown in the memo's "Context".
 KEY_ANSWER_IDS = (
     "knowledge_needs", "behavior_needs", "knowledge_change", "kb_state", "labeled_examples",
@@ -72,7 +76,8 @@ def memo_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, An
     return {
         "project": assessment.project,
         "assessment": assessment,
-        "report": report_view(result, evaluation.rubric, evaluation.answers),
+        "report": present_report(result, evaluation.rubric, evaluation.answers),
+        "memo_template": MEMO_TEMPLATES[evaluation.rubric.engine],
         "memo_date": timezone.localtime(answered_at).date(),
         "answers_changed_at": answered_at,
         "key_answer_ids": KEY_ANSWER_IDS,
@@ -85,7 +90,9 @@ def content_key(assessment: Assessment, evaluation: Evaluation) -> str:
     payload = {
         "answers": evaluation.answers,
         "rubric": assessment.rubric_version,
-        "template": MEMO_TEMPLATE_VERSION,
+        "template": MEMO_TEMPLATE_VERSION
+        if evaluation.rubric.engine == "weights"
+        else f"lanes-{MEMO_V2_TEMPLATE_VERSION}",
         "project": [project.name, project.description],
         "changed": (assessment.answers_changed_at or assessment.created_at).isoformat(),
     }
@@ -94,7 +101,7 @@ def content_key(assessment: Assessment, evaluation: Evaluation) -> str:
 
 
 def render_memo_pdf(context: dict[str, Any]) -> bytes:
-    html = render_to_string(MEMO_TEMPLATE, context)
+    html = render_to_string(context.get("memo_template", MEMO_TEMPLATE), context)
     return HTML(string=html, base_url=STATIC_BASE, url_fetcher=StaticOnlyFetcher()).write_pdf()
 
 

@@ -7,9 +7,19 @@ link and the PDF memo present exactly the same thing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from assessments.charts import NARROW, score_chart
+from assessments.charts import (
+    LADDER_NARROW,
+    NARROW,
+    LadderChart,
+    RungInput,
+    ladder_chart,
+    score_chart,
+)
+from assessments.lanes.engine import LanesResult
+from assessments.lanes.rubric import LanesRubric
 from assessments.rubric import APPROACHES, Rubric
 from assessments.scoring import RationalePoint, Result
 
@@ -209,3 +219,366 @@ def report_view(result: Result, rubric: Rubric, answers: Mapping[str, Any]) -> d
         "rubric_version": result.rubric_version,
         "rubric_title": rubric.title,
     }
+
+
+# --- Rubric v2 ("lanes"): the report of a LanesResult -------------------------------------
+#
+# Typed, and built only from the result and its rubric: every label (verdicts, lanes, lane
+# values, readiness, confidence, questions, choices) is the rubric's own. No 0-100 scores.
+
+NOT_ASKED = "not asked"
+NO_EFFECT = "recorded, no effect on this outcome"
+RUNG_STATUS_TEXT = {"chosen": "✓ Verdict", "ruled_out": "✗ Ruled out", "not_needed": "Not needed"}
+
+
+@dataclass(frozen=True)
+class AnswerRef:
+    """An answer a point read: linked to its row in "All answers"."""
+
+    question_id: str
+    label: str  # the question's short label
+    answer_text: str
+
+
+@dataclass(frozen=True)
+class LaneView:
+    id: str
+    label: str
+    value: str
+    value_label: str
+    rule: str  # the rule that decided it
+    rule_text: str
+    answers: tuple[AnswerRef, ...]
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One approach on the ladder, lightest first."""
+
+    id: str
+    label: str
+    summary: str
+    status: str  # "chosen", "ruled_out" or "not_needed"
+    status_text: str
+    reason: str
+    answer: AnswerRef | None  # the answer behind the reason
+
+    @property
+    def is_verdict(self) -> bool:
+        return self.status == "chosen"
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point of "Why": a deciding lane rule, or a blocker, soft spot or warning."""
+
+    kind: str  # "lane_rule", "blocker", "soft_spot" or "warning"
+    code: str  # the rule id or the effect's code
+    title: str  # for a lane rule: "Knowledge: retrieval"
+    text: str
+    fix: str  # a blocker's fix, a soft spot's remedy
+    answers: tuple[AnswerRef, ...]
+
+
+@dataclass(frozen=True)
+class FlipView:
+    kind: str  # "action" or "situation"
+    question_id: str
+    label: str
+    to_text: str
+    verdict: str
+    verdict_label: str
+
+
+@dataclass(frozen=True)
+class SignalRow:
+    id: str
+    label: str
+    raised: bool
+    lane: str
+    lane_label: str  # the lane it informs
+    lane_value_label: str  # what that lane came out as here
+    lane_rule: str  # and the rule that decided it
+    leans: str
+    leans_label: str
+    leans_elsewhere: bool  # raised, and its seed lean is not this verdict: the row says so
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    question_id: str
+    label: str
+    question_text: str
+    answer_text: str
+    answered: bool
+    asked: bool
+    effects: tuple[str, ...]  # what the answer did in this outcome
+
+    @property
+    def effect_text(self) -> str:
+        if not self.asked:
+            return NOT_ASKED
+        return "; ".join(self.effects) if self.effects else NO_EFFECT
+
+
+@dataclass(frozen=True)
+class AnswerSection:
+    title: str
+    answers: tuple[AnswerRow, ...]
+
+
+@dataclass(frozen=True)
+class NextStep:
+    code: str
+    text: str
+    answers: tuple[AnswerRef, ...]
+
+
+@dataclass(frozen=True)
+class LanesReport:
+    """Everything the v2 report (page, shared link, example) and its memo show."""
+
+    engine: ClassVar[str] = "lanes"
+
+    result: LanesResult
+    verdict: str
+    verdict_label: str
+    headline: str
+    lanes: tuple[LaneView, ...]
+    lanes_text: str  # "Knowledge: retrieval · Behaviour: none"
+    confidence: str
+    confidence_label: str
+    soft_spots: tuple[Point, ...]
+    readiness: str
+    readiness_label: str
+    blockers: tuple[Point, ...]
+    ladder: tuple[Rung, ...]
+    chart: LadderChart
+    chart_narrow: LadderChart
+    deciding: tuple[Point, ...]  # one per lane rule that decided a lane
+    effects: tuple[Point, ...]  # then the blockers, soft spots and warnings
+    warnings: tuple[Point, ...]
+    actions: tuple[FlipView, ...]
+    situations: tuple[FlipView, ...]
+    signals: tuple[SignalRow, ...]
+    raised_count: int
+    next_steps: tuple[NextStep, ...]
+    answers: tuple[AnswerSection, ...]
+    not_asked: tuple[AnswerRef, ...]  # answered, but the question was not asked
+    rubric_version: str
+    rubric_title: str
+
+
+def _refs(rubric: LanesRubric, answers: Mapping[str, Any], questions: Any) -> tuple[AnswerRef, ...]:
+    return tuple(
+        AnswerRef(q, rubric.questions[q].label, rubric.questions[q].describe(answers.get(q)))
+        for q in questions
+        if q in rubric.questions
+    )
+
+
+def _ladder(
+    result: LanesResult, rubric: LanesRubric, answers: Mapping[str, Any]
+) -> tuple[Rung, ...]:
+    others = {alt["approach"]: alt for alt in result.alternatives}
+    rungs = []
+    for approach in rubric.approaches:
+        alt = others.get(approach.id)
+        status = (
+            "chosen" if approach.id == result.verdict else alt["status"] if alt else "not_needed"
+        )
+        answer = None
+        if alt and alt.get("question") in rubric.questions:
+            answer = _refs(rubric, answers, [alt["question"]])[0]
+        rungs.append(
+            Rung(
+                id=approach.id,
+                label=approach.label,
+                summary=approach.summary,
+                status=status,
+                status_text=RUNG_STATUS_TEXT[status],
+                reason=alt["reason"] if alt else "",
+                answer=answer,
+            )
+        )
+    return tuple(rungs)
+
+
+def _answer_effects(result: LanesResult, rubric: LanesRubric) -> dict[str, list[str]]:
+    """question id -> what its answer did, in the report's words."""
+    effects: dict[str, list[str]] = {}
+
+    def add(questions: Any, text: str) -> None:
+        for q in questions:
+            if text not in effects.setdefault(q, []):
+                effects[q].append(text)
+
+    for point in result.rationale:
+        kind = point["kind"]
+        if kind == "lane_rule":
+            lane = rubric.lane(point["lane"])
+            add(point["questions"], f"decided the {lane.label} lane ({point['rule']})")
+        elif kind == "blocker":
+            add(point["questions"], "gated readiness")
+        elif kind == "soft_spot":
+            add(point["questions"], "lowered confidence")
+        elif kind == "warning":
+            add(point["questions"], "raised a warning")
+    for step in result.next_steps:
+        add(step["questions"], "shaped a next step")
+    for alt in result.alternatives:
+        if alt["status"] == "ruled_out" and alt.get("question"):
+            add([alt["question"]], f"ruled out {rubric.verdict_label(alt['approach'])}")
+    for signal in result.signals:
+        if signal["raised"]:
+            add(signal["questions"], "raised a decision-matrix signal")
+    return effects
+
+
+def _effect_points(
+    result: LanesResult, rubric: LanesRubric, answers: Mapping[str, Any]
+) -> list[Point]:
+    details = {
+        "blocker": {b["code"]: (b["message"], b["fix"]) for b in result.blockers},
+        "soft_spot": {s["code"]: (s["message"], s["remove"]) for s in result.soft_spots},
+        "warning": {w["code"]: (w["message"], "") for w in result.warnings},
+    }
+    points = []
+    for point in result.rationale:
+        kind = point["kind"]
+        if kind not in details:
+            continue
+        message, fix = details[kind][point["code"]]
+        points.append(
+            Point(kind, point["code"], "", message, fix, _refs(rubric, answers, point["questions"]))
+        )
+    return points
+
+
+def lanes_report_view(
+    result: LanesResult, rubric: LanesRubric, answers: Mapping[str, Any]
+) -> LanesReport:
+    """The v2 report of a LanesResult scored under `rubric` from `answers`."""
+    lanes = []
+    deciding = []
+    for point in result.rationale:
+        if point["kind"] != "lane_rule":
+            continue
+        lane = rubric.lane(point["lane"])
+        rule = next(r for r in lane.rules if r.id == point["rule"])
+        refs = _refs(rubric, answers, point["questions"])
+        value_label = lane.value_label(point["value"])
+        lanes.append(
+            LaneView(lane.id, lane.label, point["value"], value_label, rule.id, rule.text, refs)
+        )
+        deciding.append(
+            Point("lane_rule", rule.id, f"{lane.label}: {value_label}", rule.text, "", refs)
+        )
+    lanes_text = " · ".join(f"{lane.label}: {lane.value_label}" for lane in lanes)
+    effect_points = _effect_points(result, rubric, answers)
+    ladder = _ladder(result, rubric, answers)
+    rung_inputs = [RungInput(r.label, r.status, r.status_text) for r in ladder]
+    verdict_label = rubric.verdict_label(result.verdict)
+
+    flips = [
+        FlipView(
+            kind=flip["kind"],
+            question_id=flip["question"],
+            label=rubric.questions[flip["question"]].label,
+            to_text=rubric.questions[flip["question"]].describe(flip["to"]),
+            verdict=flip["verdict"],
+            verdict_label=rubric.verdict_label(flip["verdict"]),
+        )
+        for flip in result.flips
+    ]
+    signal_lanes = {signal.id: signal.lane for signal in rubric.signals}
+    lane_views = {lane.id: lane for lane in lanes}
+    signals = []
+    for signal in result.signals:
+        lane_id = signal_lanes.get(signal["id"], "")
+        lane_view = lane_views.get(lane_id)
+        signals.append(
+            SignalRow(
+                id=signal["id"],
+                label=signal["label"],
+                raised=signal["raised"],
+                lane=lane_id,
+                lane_label=rubric.lane(lane_id).label if lane_id else "",
+                lane_value_label=lane_view.value_label if lane_view else "",
+                lane_rule=lane_view.rule if lane_view else "",
+                leans=signal["leans"],
+                leans_label=rubric.verdict_label(signal["leans"]),
+                leans_elsewhere=signal["raised"] and signal["leans"] != result.verdict,
+            )
+        )
+
+    effects = _answer_effects(result, rubric)
+    not_asked = set(result.not_asked)
+    sections = tuple(
+        AnswerSection(
+            section.title,
+            tuple(
+                AnswerRow(
+                    question_id=q.id,
+                    label=q.label,
+                    question_text=q.text,
+                    answer_text=q.describe(answers.get(q.id)),
+                    answered=q.id in answers,
+                    asked=q.id not in not_asked,
+                    effects=tuple(effects.get(q.id, ())) if q.id in answers else (),
+                )
+                for q in section.questions
+                if q.id in answers or q.id not in not_asked
+            ),
+        )
+        for section in rubric.sections
+    )
+    heavier = [r.label for r in ladder if r.status == "not_needed"]
+    headline = (
+        f"{verdict_label} is the lightest approach on the ladder that solves this problem "
+        f"and that the team can build and run ({lanes_text})."
+    )
+    if heavier:
+        headline += (
+            " Not needed here, each for the reason on the ladder: " + "; ".join(heavier) + "."
+        )
+    return LanesReport(
+        result=result,
+        verdict=result.verdict,
+        verdict_label=verdict_label,
+        headline=headline,
+        lanes=tuple(lanes),
+        lanes_text=lanes_text,
+        confidence=result.confidence,
+        confidence_label=rubric.confidence_label(result.confidence),
+        soft_spots=tuple(p for p in effect_points if p.kind == "soft_spot"),
+        readiness=result.readiness,
+        readiness_label=rubric.readiness_label(result.readiness),
+        blockers=tuple(p for p in effect_points if p.kind == "blocker"),
+        ladder=ladder,
+        chart=ladder_chart(rung_inputs),
+        chart_narrow=ladder_chart(rung_inputs, LADDER_NARROW),
+        deciding=tuple(deciding),
+        effects=tuple(effect_points),
+        warnings=tuple(p for p in effect_points if p.kind == "warning"),
+        actions=tuple(f for f in flips if f.kind == "action"),
+        situations=tuple(f for f in flips if f.kind != "action"),
+        signals=tuple(signals),
+        raised_count=sum(1 for s in signals if s.raised),
+        next_steps=tuple(
+            NextStep(s["code"], s["text"], _refs(rubric, answers, s["questions"]))
+            for s in result.next_steps
+        ),
+        answers=sections,
+        not_asked=_refs(rubric, answers, [q for q in result.not_asked if q in answers]),
+        rubric_version=result.rubric_version,
+        rubric_title=rubric.title,
+    )
+
+
+def present_report(result: Any, rubric: Any, answers: Mapping[str, Any]) -> Any:
+    """The report of any result, by the engine of the rubric it was scored with: the v2
+    LanesReport, or v1's dict (report_view)."""
+    if rubric.engine == LanesReport.engine:
+        return lanes_report_view(result, rubric, answers)
+    return report_view(result, rubric, answers)

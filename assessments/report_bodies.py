@@ -21,11 +21,16 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from assessments.models import Assessment
-from assessments.presenters import report_view
+from assessments.presenters import present_report
 from assessments.rubric import Rubric
 from assessments.services import Evaluation
 
 REPORT_BODY_TEMPLATE = "assessments/report.html#report_body"
+# The body's template by the engine of the rubric the assessment was scored with.
+REPORT_BODY_TEMPLATES = {
+    "weights": REPORT_BODY_TEMPLATE,  # v1
+    "lanes": "assessments/report_v2.html#report_body",  # v2: two lanes, one ladder
+}
 # A body is 20-40 KB of HTML: 128 of them stay under 5 MB per worker.
 REPORT_BODY_CACHE_SIZE = 128
 
@@ -81,6 +86,7 @@ def _render(assessment: Assessment, evaluation: Evaluation, *, is_owner: bool) -
     context = {
         "assessment": assessment,
         "is_owner": is_owner,
-        "report": report_view(evaluation.result, evaluation.rubric, evaluation.answers),
+        "report": present_report(evaluation.result, evaluation.rubric, evaluation.answers),
     }
-    return SafeString(render_to_string(REPORT_BODY_TEMPLATE, context))
+    template = REPORT_BODY_TEMPLATES[evaluation.rubric.engine]
+    return SafeString(render_to_string(template, context))

@@ -18,6 +18,7 @@ from assessments.validation import (
     AnswerChanges,
     InvalidAnswers,
     Problem,
+    asked_required_ids,
     combination_problems,
     validate_answers,
 )
@@ -96,7 +97,8 @@ def evaluate(answers: dict[str, Any], rubric: Rubric, *, include_flips: bool = T
 
 
 def _evaluate(answers: dict[str, Any], rubric: Rubric, *, include_flips: bool) -> Evaluation:
-    missing = [q for q in rubric.required_ids if q not in answers]
+    # Under a rubric with ask_if (v2), only the questions asked are required.
+    missing = [q for q in asked_required_ids(rubric, answers) if q not in answers]
     # Saving refuses this combination; answers stored before that rule still get no verdict.
     problems = combination_problems(answers)
     if problems:

@@ -121,13 +121,13 @@ def validate_answers(
     if require_complete:
         problems += [
             Problem(question_id, "is required but was not answered")
-            for question_id in _required_ids(rubric, clean)
+            for question_id in asked_required_ids(rubric, clean)
             if question_id not in clean and question_id not in raw
         ]
     return clean, problems + combination_problems(clean)
 
 
-def _required_ids(rubric: Rubric, clean: Mapping[str, Any]) -> tuple[str, ...]:
+def asked_required_ids(rubric: Rubric, clean: Mapping[str, Any]) -> tuple[str, ...]:
     """The required questions; under a rubric with ask_if (v2), only those asked."""
     asked_ids = getattr(rubric, "asked_ids", None)
     if asked_ids is None:

@@ -118,11 +118,13 @@ def test_a_project_needs_an_owner_unless_it_is_an_example():
 
 
 def test_examples_load_once_owned_by_no_one_and_score_as_the_spec_says():
-    assert load_examples() == (10, 0)
+    # The ten v1 worked cases and the twelve v2 ones, each under its own rubric.
+    assert load_examples() == (22, 0)
     assert load_examples() == (0, 0)
     examples = Project.objects.examples()
-    assert examples.count() == 10
-    assert Assessment.objects.count() == 10
+    assert examples.count() == 22
+    assert Assessment.objects.count() == 22
+    assert Assessment.objects.filter(rubric_version="v2").count() == 12
     assert not examples.filter(owner__isnull=False).exists()
     policy = examples.with_assessments().get(example_key="policy-assistant")
     assert evaluate_assessment(policy.current_assessment).result.verdict == "rag"

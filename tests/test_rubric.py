@@ -422,3 +422,9 @@ def test_an_unknown_engine_is_refused():
     data = v2_data()
     data["engine"] = "vibes"
     refused(data, "unknown engine 'vibes'")
+
+
+def test_a_v2_signal_informing_an_unknown_lane_is_refused():
+    data = v2_data()
+    next(s for s in data["signals"] if s["id"] == "limited_infra_budget")["lane"] = "budget"
+    refused(data, "signal limited_infra_budget informs unknown lane 'budget'")

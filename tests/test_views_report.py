@@ -226,16 +226,17 @@ def test_a_users_own_project_is_not_reachable_as_an_example(client, complete_ass
     assert client.get(reverse("example_report", args=["mine"])).status_code == 404
 
 
-def test_home_page_lists_the_ten_examples(client, examples):
+def test_home_page_lists_the_ten_v1_examples_and_the_twelve_v2_ones(client, examples):
     response = client.get(reverse("home"))
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert len(examples) == 10
+    assert len(examples) == 10 + 12
     for key, project in examples.items():
         assert f'href="{reverse("example_report", args=[key])}"' in content
         assert escape(project.name) in content
-    assert content.count('class="badge badge-outline"') == 10
+    assert content.count('class="badge badge-outline"') == 22
+    assert content.count('<span class="rubric-version">v1</span>') == 10
     assert reverse("signup") in content
 
 

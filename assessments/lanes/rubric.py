@@ -100,6 +100,7 @@ class Signal:
     label: str
     leans: str
     when: Condition
+    lane: str = ""  # the lane it informs (the report's decision matrix says so)
 
 
 @dataclass(frozen=True)
@@ -428,7 +429,11 @@ def parse_lanes_rubric(data: Mapping[str, Any]) -> LanesRubric:
     table, no_verdict = _verdict_table(data["verdicts"], lanes, vocab.verdicts)
     signals = tuple(
         Signal(
-            s["id"], s["label"], s["leans"], parse_condition(s["when"], vocab, f"signal {s['id']}")
+            s["id"],
+            s["label"],
+            s["leans"],
+            parse_condition(s["when"], vocab, f"signal {s['id']}"),
+            s.get("lane", ""),
         )
         for s in data["signals"]
     )
@@ -436,6 +441,8 @@ def parse_lanes_rubric(data: Mapping[str, Any]) -> LanesRubric:
     for s in signals:
         if s.leans not in vocab.verdicts:
             raise RubricError(f"signal {s.id} leans to unknown approach {s.leans!r}")
+        if s.lane not in vocab.lanes:
+            raise RubricError(f"signal {s.id} informs unknown lane {s.lane!r}")
     action = frozenset(data["flips"]["action"])
     unknown = sorted(action - set(questions))
     if unknown:

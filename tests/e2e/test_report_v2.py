@@ -1,0 +1,58 @@
+"""A rubric v2 worked example's report in the browser: on a desktop and on a 390 px phone,
+the ladder chart fits, nothing scrolls sideways, and screenshots land in the artifacts."""
+
+import pytest
+from playwright.sync_api import expect
+
+KEY = "v2-support-bot-hybrid"
+
+
+@pytest.fixture
+def v2_examples(transactional_db):
+    from assessments.examples import load_examples
+
+    load_examples()
+
+
+@pytest.mark.parametrize(
+    ("name", "viewport", "chart_class"),
+    [
+        ("desktop", {"width": 1280, "height": 800}, "ladder-chart"),
+        ("phone", {"width": 390, "height": 844}, "ladder-chart-narrow"),
+    ],
+)
+def test_a_v2_example_report(
+    live_server, browser, v2_examples, artifacts_dir, name, viewport, chart_class
+):
+    context = browser.new_context(viewport=viewport)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + f"/examples/{KEY}/")
+        expect(page.locator("h2.verdict-name")).to_have_text("Hybrid (fine-tuning + RAG)")
+        expect(page.locator(".lanes-line")).to_contain_text("Knowledge: retrieval")
+        expect(page.locator(".lanes-line")).to_contain_text("Behaviour: fine-tuning")
+        expect(page.locator(".ladder .rung")).to_have_count(5)
+        for section in ("why", "flips", "matrix", "ladder", "next-steps", "answers"):
+            expect(page.locator(f"section#{section}")).to_be_visible()
+        other = "ladder-chart-narrow" if chart_class == "ladder-chart" else "ladder-chart"
+        expect(page.locator(f"svg.{other}")).to_be_hidden()
+        chart = page.locator(f"svg.{chart_class}")
+        expect(chart).to_be_visible()
+        box = chart.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], box
+        for text in chart.locator("text").all():
+            text_box = text.bounding_box()
+            assert text_box["x"] >= box["x"] - 0.5, text_box
+            assert text_box["x"] + text_box["width"] <= box["x"] + box["width"] + 0.5, text_box
+            assert text_box["height"] >= 12, text_box
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        page.screenshot(path=str(artifacts_dir / f"report-v2-{name}.png"), full_page=True)
+        chart.screenshot(path=str(artifacts_dir / f"report-v2-ladder-{name}.png"))
+        page.locator(".verdict-banner").screenshot(
+            path=str(artifacts_dir / f"report-v2-banner-{name}.png")
+        )
+        page.locator("section#answers").screenshot(
+            path=str(artifacts_dir / f"report-v2-answers-{name}.png")
+        )
+    finally:
+        context.close()
