@@ -57,7 +57,8 @@ def _short_repr(value: Any) -> str:
 
 
 def _choices_text(question: Question) -> str:
-    return ", ".join(question.choice_ids)
+    """The choices as people read them (their labels), never their internal ids."""
+    return "choose from: " + "; ".join(f"“{choice.label}”" for choice in question.choices)
 
 
 def check_answer(question: Question, value: Any) -> tuple[Any, str | None]:
@@ -70,7 +71,7 @@ def check_answer(question: Question, value: Any) -> tuple[Any, str | None]:
         return value, None
     if question.kind == "single":
         if not isinstance(value, str):
-            return None, f"must be one choice as a string ({_choices_text(question)})"
+            return None, f"must be one choice ({_choices_text(question)})"
         if value not in question.choice_ids:
             return None, f"{shown(value)} is not a valid choice ({_choices_text(question)})"
         return value, None
@@ -81,14 +82,14 @@ def _check_multi(question: Question, value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         return None, f"must be a list of choices ({_choices_text(question)})"
     if not value:
-        return None, f"pick at least one choice, or 'none' ({_choices_text(question)})"
+        return None, f"pick at least one choice ({_choices_text(question)})"
     invalid = [item for item in value if item not in question.choice_ids]
     if invalid:
         listed = ", ".join(shown(item) for item in invalid[:5])
         more = f" and {len(invalid) - 5} more" if len(invalid) > 5 else ""
         return None, f"{listed}{more} not valid choices ({_choices_text(question)})"
     if NONE_CHOICE in value and len(set(value)) > 1:
-        return None, "'none' cannot be combined with other choices"
+        return None, f"“{question.label_for(NONE_CHOICE)}” cannot be combined with other choices"
     # Canonical order (the rubric's) so equal answers compare and hash equal.
     picked = set(value)
     return [choice for choice in question.choice_ids if choice in picked], None

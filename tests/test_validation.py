@@ -35,12 +35,16 @@ def test_unknown_question_id_is_named(complete_answers, rubric):
 def test_invalid_choice_lists_the_valid_ones(complete_answers, rubric):
     problems = problems_for({**complete_answers, "knowledge_change": "hourly"}, rubric)
     assert "'hourly' is not a valid choice" in problems["knowledge_change"]
-    assert "daily, weekly, monthly, quarterly, rarely" in problems["knowledge_change"]
+    assert (
+        "choose from: “Daily”; “Weekly”; “Monthly”; “Quarterly”; “Rarely"
+        in (problems["knowledge_change"])
+    )
 
 
 def test_none_mixed_with_other_choices_is_rejected(complete_answers, rubric):
     raw = {**complete_answers, "knowledge_needs": ["none", "documents"]}
-    assert "'none' cannot be combined" in problems_for(raw, rubric)["knowledge_needs"]
+    message = problems_for(raw, rubric)["knowledge_needs"]
+    assert "“Nothing beyond what a base model knows” cannot be combined" in message
 
 
 @pytest.mark.parametrize(
@@ -273,3 +277,32 @@ def test_typed_answers_with_no_need_at_all_are_refused(rubric):
     assert problems_raised(changes_from_values, rubric, raw) == {
         "knowledge_needs": NOTHING_TO_SOLVE
     }
+
+
+def every_message_for_a_bad_value(rubric) -> list[tuple[str, str]]:
+    """(question id, message) for each kind of bad value of each question."""
+    from assessments.validation import check_answer
+
+    bad_values = ["made_up", 3, ["made_up"], [], ["none", "x"], "x" * 100, None, 1.5]
+    messages = []
+    for question in rubric.questions.values():
+        for value in bad_values:
+            _, message = check_answer(question, value)
+            if message:
+                messages.append((question.id, message))
+    multi = next(q for q in rubric.questions.values() if q.kind == "multi")
+    real = next(c.id for c in multi.choices if c.id != "none")
+    messages.append((multi.id, check_answer(multi, ["none", real])[1]))
+    return messages
+
+
+def test_messages_name_choices_by_their_labels_never_their_ids(rubric):
+    for question_id, message in every_message_for_a_bad_value(rubric):
+        question = rubric.questions[question_id]
+        # The typed value may come back ('made_up'); the rubric's own ids never do.
+        for choice in question.choices:
+            if choice.id != choice.label.lower():
+                assert f"'{choice.id}'" not in message, (question_id, message)
+                assert f" {choice.id}," not in message and f"({choice.id}" not in message
+        if question.choices and "choose from" in message:
+            assert all(f"“{c.label}”" in message for c in question.choices), message

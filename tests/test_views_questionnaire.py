@@ -417,7 +417,7 @@ def test_htmx_save_rejects_none_mixed_with_other_choices(owner_client, complete_
     assert response.status_code == 422
     content = response.content.decode()
     assert "Not saved" in content
-    assert escape("'none' cannot be combined with other choices") in content
+    assert escape("“Nothing beyond what a base model knows” cannot be combined") in content
     assert stored_answers(complete_assessment) == before
 
 
