@@ -26,12 +26,12 @@ from assessments.presenters import present_report
 from assessments.services import Evaluation
 
 # Bump whenever memo.html or memo.css changes what a memo looks like: old cache entries die.
-MEMO_TEMPLATE_VERSION = "3"
+MEMO_TEMPLATE_VERSION = "4"
 MEMO_TEMPLATE = "assessments/memo.html"
 # The memo's template by the engine of the rubric the assessment was scored with, and its
 # own version (bump it when memo_v2.html changes; v1's cache keys stay as they were).
 MEMO_TEMPLATES = {"weights": MEMO_TEMPLATE, "lanes": "assessments/memo_v2.html"}
-MEMO_V2_TEMPLATE_VERSION = "1"
+MEMO_V2_TEMPLATE_VERSION = "2"
 # The answers that frame the decision, shown in the memo's "Context".
 KEY_ANSWER_IDS = (
     "knowledge_needs", "behavior_needs", "knowledge_change", "kb_state", "labeled_examples",

@@ -10,7 +10,9 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from assessments import pdf as memo_module
+from assessments.access import get_example_assessment
 from assessments.examples import load_examples
+from assessments.models import Project
 from assessments.pdf import (
     STATIC_BASE,
     RefusedURL,
@@ -212,3 +214,18 @@ def test_example_memo_is_public():
     response = Client().get(reverse("example_memo", args=["support-bot"]))
     assert response.status_code == 200
     assert "Use Hybrid" in pdf_text(response.content)
+
+
+FOOTER_LINES = 2  # the running footer: project name, page number
+MIN_LINES_ON_THE_LAST_PAGE = 6
+
+
+def test_no_memo_ends_on_a_page_of_a_few_stray_lines(db):
+    """Every worked example, v1 and v2: the last page carries a real part of the memo (the
+    last rows of the appendix move over together), never two or three stray lines."""
+    load_examples()
+    for project in Project.objects.examples():
+        assessment = get_example_assessment(project.example_key)
+        pages = PdfReader(io.BytesIO(render(assessment))).pages
+        lines = [line for line in pages[-1].extract_text().splitlines() if line.strip()]
+        assert len(lines) - FOOTER_LINES >= MIN_LINES_ON_THE_LAST_PAGE, (project.example_key, lines)
