@@ -642,3 +642,10 @@ def test_a_refused_number_comes_back_as_typed_under_its_error(
     content = response.content.decode()
     assert f'name="monthly_queries" value="{typed}"' in content
     assert "[&#x27;" not in content  # never a Python list in a field
+
+
+def test_the_page_says_how_answers_are_saved_with_and_without_javascript(owner_client, assessment):
+    content = owner_client.get(questionnaire_url(assessment)).content.decode()
+    # Shown by the stylesheet according to whether the autosave script runs (html.js).
+    assert '<span class="with-js">Every answer is saved as soon as you choose it.</span>' in content
+    assert '<span class="without-js">Choose your answers, then press “Save all answers”' in content
