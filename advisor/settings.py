@@ -217,6 +217,7 @@ CACHES = {
 # (HTTP 429) until the window has passed.
 SHARE_BAD_TOKEN_LIMIT = int(os.environ.get("SHARE_BAD_TOKEN_LIMIT", "10"))
 SHARE_BAD_TOKEN_WINDOW = int(os.environ.get("SHARE_BAD_TOKEN_WINDOW", "600"))
+SHARE_UNDO_SECONDS = int(os.environ.get("SHARE_UNDO_SECONDS", "600"))
 # Set when behind a proxy that appends the client address to X-Forwarded-For.
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 

@@ -6,6 +6,7 @@ whatever else is being saved at the same time.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -172,6 +173,8 @@ class ShareLink(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     view_count = models.PositiveIntegerField(default=0)
     last_viewed_at = models.DateTimeField(null=True, blank=True)
+    # A revoked link stays listed (and can be restored for SHARE_UNDO_SECONDS) until dismissed.
+    dismissed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ShareLinkQuerySet.as_manager()
 
@@ -184,3 +187,18 @@ class ShareLink(models.Model):
     def is_active(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    @property
+    def is_listed(self) -> bool:
+        """Whether the owner's share panel lists it: all links but those dismissed."""
+        return self.dismissed_at is None
+
+    def undo_deadline(self):
+        """Until when a revoked link can be restored (None: not revoked, or dismissed)."""
+        if self.revoked_at is None or self.dismissed_at is not None:
+            return None
+        return self.revoked_at + timedelta(seconds=settings.SHARE_UNDO_SECONDS)
+
+    def can_undo(self, now=None) -> bool:
+        deadline = self.undo_deadline()
+        return deadline is not None and (now or timezone.now()) < deadline

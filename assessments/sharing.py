@@ -1,4 +1,5 @@
-"""Share links: create, revoke, resolve a token. Tokens are never stored, only their hash."""
+"""Share links: create, revoke (then undo or dismiss), resolve a token. Only token hashes
+are stored."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -35,10 +37,60 @@ def create_share_link(
     return link, token
 
 
+class ShareLinkRefused(Exception):
+    """A change to a link that is not allowed now; its message is for the owner."""
+
+
+def undo_window_text() -> str:
+    minutes, seconds = divmod(settings.SHARE_UNDO_SECONDS, 60)
+    if seconds:
+        return f"{settings.SHARE_UNDO_SECONDS} seconds"
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def _locked(link: ShareLink) -> ShareLink:
+    """The link's row, locked for the rest of the transaction, copied onto `link`."""
+    fresh = ShareLink.objects.select_for_update().get(pk=link.pk)
+    link.revoked_at, link.dismissed_at = fresh.revoked_at, fresh.dismissed_at
+    return link
+
+
+@transaction.atomic
 def revoke_share_link(link: ShareLink) -> None:
+    """Revoke now (a revoked link stays revoked; revoking again changes nothing)."""
+    link = _locked(link)
     if link.revoked_at is None:
         link.revoked_at = timezone.now()
         link.save(update_fields=["revoked_at"])
+
+
+@transaction.atomic
+def undo_revoke(link: ShareLink) -> None:
+    """Restore a revoked link (the same token works again) within SHARE_UNDO_SECONDS of its
+    revocation and before it is dismissed; otherwise ShareLinkRefused and nothing changes."""
+    link = _locked(link)
+    if link.revoked_at is None:
+        raise ShareLinkRefused(f"Link “{link}” is not revoked: there is nothing to undo.")
+    if link.dismissed_at is not None:
+        raise ShareLinkRefused(f"Link “{link}” was dismissed: it cannot be restored.")
+    if not link.can_undo():
+        raise ShareLinkRefused(
+            f"Too late to undo: a revoked link can be restored for {undo_window_text()} "
+            f"only, and “{link}” was revoked longer ago. Create a new link instead."
+        )
+    link.revoked_at = None
+    link.save(update_fields=["revoked_at"])
+
+
+@transaction.atomic
+def dismiss_share_link(link: ShareLink) -> None:
+    """Hide a revoked link from the list for good (it can no longer be restored)."""
+    link = _locked(link)
+    if link.revoked_at is None:
+        raise ShareLinkRefused(f"Link “{link}” is still active: revoke it before dismissing it.")
+    if link.dismissed_at is None:
+        link.dismissed_at = timezone.now()
+        link.save(update_fields=["dismissed_at"])
 
 
 def resolve_token(token: str) -> ShareLink | None:

@@ -62,4 +62,14 @@ urlpatterns = [
         sharing.share_revoke,
         name="share_revoke",
     ),
+    path(
+        "assessments/<int:pk>/shares/<int:share_pk>/undo/",
+        sharing.share_undo,
+        name="share_undo",
+    ),
+    path(
+        "assessments/<int:pk>/shares/<int:share_pk>/dismiss/",
+        sharing.share_dismiss,
+        name="share_dismiss",
+    ),
 ]

@@ -5,12 +5,13 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Answer, ShareLink
-from assessments.sharing import create_share_link, hash_token, resolve_token
+from assessments.sharing import create_share_link, hash_token, resolve_token, revoke_share_link
 from tests.factories import AssessmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -205,3 +206,230 @@ def test_a_head_request_is_not_counted_as_a_view(complete_assessment):
     _, token = create_share_link(complete_assessment)
     assert Client().head(reverse("shared_report", args=[token])).status_code == 200
     assert ShareLink.objects.get().view_count == 0
+
+
+# --- Revoking asks first, can be undone for a while, stays listed until dismissed -----------
+
+
+def share_url(name, link):
+    return reverse(name, args=[link.assessment_id, link.pk])
+
+
+def panel_rows(page: str) -> str:
+    match = re.search(r'<table class="table share-links">.*?</table>', page, re.S)
+    return match.group(0) if match else ""
+
+
+def report_page(client, assessment) -> str:
+    return client.get(reverse("report", args=[assessment.pk])).content.decode()
+
+
+def test_the_revoke_button_leads_to_a_confirmation_page_that_changes_nothing(
+    owner_client, complete_assessment
+):
+    link, token = create_share_link(complete_assessment, label="for the CFO")
+    page = report_page(owner_client, complete_assessment)
+    # Without JavaScript the Revoke button is a GET form to the confirmation page.
+    assert re.search(
+        rf'<form method="get" action="{share_url("share_revoke", link)}"', panel_rows(page)
+    )
+
+    response = owner_client.get(share_url("share_revoke", link))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Revoke “for the CFO”?" in page
+    assert re.search(rf'<form method="post" action="{share_url("share_revoke", link)}"', page)
+    assert "csrfmiddlewaretoken" in page and "Yes, revoke" in page
+    assert "10 minutes" in page  # how long it can be undone
+    assert reverse("report", args=[complete_assessment.pk]) + "#share" in page  # Cancel
+    link.refresh_from_db()
+    assert link.revoked_at is None
+    assert Client().get(reverse("shared_report", args=[token])).status_code == 200
+
+
+def test_over_htmx_the_confirm_step_is_rendered_in_the_panel(owner_client, complete_assessment):
+    link, _ = create_share_link(complete_assessment, label="for legal")
+    other, _ = create_share_link(complete_assessment, label="for ops")
+
+    response = owner_client.get(share_url("share_revoke", link), headers={"HX-Request": "true"})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.lstrip().startswith('<section id="share"')  # the panel only
+    assert "HX-Request" in response["Vary"]
+    assert page.count("Yes, revoke") == 1  # for this link only
+    assert re.search(rf'hx-post="{share_url("share_revoke", link)}"', page)
+    assert re.search(rf'hx-get="{share_url("share_revoke", other)}"', page)
+    assert "Cancel" in page and "window.confirm" not in page and "<script" not in page
+    cancelled = owner_client.get(
+        share_url("share_revoke", link) + "?cancel=1", headers={"HX-Request": "true"}
+    )
+    assert cancelled.status_code == 200 and "Yes, revoke" not in cancelled.content.decode()
+    link.refresh_from_db()
+    assert link.revoked_at is None
+
+
+def test_confirming_a_link_already_revoked_goes_back_to_the_panel(
+    owner_client, complete_assessment
+):
+    link, _ = create_share_link(complete_assessment)
+    revoke_share_link(link)
+    response = owner_client.get(share_url("share_revoke", link))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("report", args=[complete_assessment.pk]) + "#share"
+
+
+def test_a_revoked_link_stays_listed_with_undo_and_dismiss(owner_client, complete_assessment):
+    link, _ = create_share_link(complete_assessment, label="for the CFO")
+    response = owner_client.post(share_url("share_revoke", link), follow=True)
+    page = response.content.decode()
+    assert "You can undo this for 10 minutes" in page
+    rows = panel_rows(page)
+    link.refresh_from_db()
+    assert f"Revoked {timezone.localtime(link.revoked_at):%-d %b %Y}" in rows
+    assert f'action="{share_url("share_undo", link)}"' in rows
+    assert f'action="{share_url("share_dismiss", link)}"' in rows
+
+
+def test_undo_within_the_window_restores_the_same_link(owner_client, complete_assessment):
+    link, token = create_share_link(complete_assessment, label="for the CFO")
+    owner_client.post(share_url("share_revoke", link))
+    assert Client().get(reverse("shared_report", args=[token])).status_code == 404
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=599), tick=False):
+        response = owner_client.post(share_url("share_undo", link), follow=True)
+
+    assert "restored: the same link works again" in response.content.decode()
+    link.refresh_from_db()
+    assert link.revoked_at is None and link.dismissed_at is None
+    assert resolve_token(token) == link
+    assert Client().get(reverse("shared_report", args=[token])).status_code == 200
+    rows = panel_rows(response.content.decode())
+    assert "Revoked" not in rows and share_url("share_revoke", link) in rows
+
+
+def test_undo_over_htmx_swaps_the_panel(owner_client, complete_assessment):
+    link, token = create_share_link(complete_assessment, label="for legal")
+    owner_client.post(share_url("share_revoke", link), headers={"HX-Request": "true"})
+    response = owner_client.post(share_url("share_undo", link), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert 'id="share"' in response.content.decode()
+    assert resolve_token(token) == ShareLink.objects.get(pk=link.pk)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_undo_after_the_window_is_refused_and_changes_nothing(
+    owner_client, complete_assessment, htmx
+):
+    link, token = create_share_link(complete_assessment, label="for the CFO")
+    revoke_share_link(link)
+    before = ShareLink.objects.filter(pk=link.pk).values().get()
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    with time_machine.travel(link.revoked_at + timedelta(seconds=600), tick=False):
+        response = owner_client.post(share_url("share_undo", link), headers=headers)
+        if not htmx:
+            assert response.status_code == 302
+            response = owner_client.get(response["Location"])
+        page = response.content.decode()
+
+    assert response.status_code == (409 if htmx else 200)
+    assert "Too late to undo" in page and "10 minutes" in page
+    assert ShareLink.objects.filter(pk=link.pk).values().get() == before
+    assert Client().get(reverse("shared_report", args=[token])).status_code == 404
+    # It is still listed, no longer with Undo, still with Dismiss.
+    rows = panel_rows(page)
+    assert "Revoked" in rows
+    assert share_url("share_undo", link) not in rows
+    assert share_url("share_dismiss", link) in rows
+
+
+def test_the_undo_window_is_the_setting(settings, owner_client, complete_assessment):
+    settings.SHARE_UNDO_SECONDS = 60
+    link, _ = create_share_link(complete_assessment)
+    revoke_share_link(link)
+    with time_machine.travel(link.revoked_at + timedelta(seconds=61), tick=False):
+        response = owner_client.post(share_url("share_undo", link), follow=True)
+    assert "restored for 1 minute only" in response.content.decode()
+    link.refresh_from_db()
+    assert link.revoked_at is not None
+
+
+def test_dismissing_hides_a_revoked_link_for_good(owner_client, complete_assessment):
+    link, token = create_share_link(complete_assessment, label="old one")
+    create_share_link(complete_assessment, label="kept")
+    revoke_share_link(link)
+
+    response = owner_client.post(share_url("share_dismiss", link), follow=True)
+
+    page = response.content.decode()
+    assert "dismissed from the list" in page
+    assert "old one" not in panel_rows(page) and "kept" in panel_rows(page)
+    link.refresh_from_db()
+    assert link.dismissed_at is not None and link.revoked_at is not None
+    # A dismissed link cannot be undone, even inside the window.
+    before = ShareLink.objects.filter(pk=link.pk).values().get()
+    refused = owner_client.post(share_url("share_undo", link), follow=True)
+    assert "was dismissed: it cannot be restored" in refused.content.decode()
+    assert ShareLink.objects.filter(pk=link.pk).values().get() == before
+    assert Client().get(reverse("shared_report", args=[token])).status_code == 404
+
+
+def test_dismissing_the_only_link_removes_the_table(owner_client, complete_assessment):
+    link, _ = create_share_link(complete_assessment, label="old one")
+    revoke_share_link(link)
+    response = owner_client.post(share_url("share_dismiss", link), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert panel_rows(response.content.decode()) == ""
+
+
+@pytest.mark.parametrize("name", ["share_undo", "share_dismiss"])
+def test_undo_and_dismiss_of_an_active_link_are_refused(owner_client, complete_assessment, name):
+    link, token = create_share_link(complete_assessment)
+    before = ShareLink.objects.filter(pk=link.pk).values().get()
+    response = owner_client.post(share_url(name, link), headers={"HX-Request": "true"})
+    assert response.status_code == 409
+    assert 'role="alert"' in response.content.decode()
+    assert ShareLink.objects.filter(pk=link.pk).values().get() == before
+    assert resolve_token(token) == link
+
+
+@pytest.mark.parametrize("name", ["share_revoke", "share_undo", "share_dismiss"])
+def test_other_users_get_404_for_confirm_undo_and_dismiss(complete_assessment, other_user, name):
+    link, _ = create_share_link(complete_assessment, label="secret label")
+    if name != "share_revoke":
+        revoke_share_link(link)
+    before = list(ShareLink.objects.values())
+    client = Client()
+    client.force_login(other_user)
+    url = share_url(name, link)
+    assert client.post(url).status_code == 404
+    assert client.post(url, headers={"HX-Request": "true"}).status_code == 404
+    assert client.get(url).status_code == (404 if name == "share_revoke" else 405)
+    assert Client().post(url).status_code == 302  # to the login page
+    assert list(ShareLink.objects.values()) == before
+
+
+@pytest.mark.parametrize("name", ["share_undo", "share_dismiss"])
+def test_undo_and_dismiss_only_through_the_links_own_assessment(
+    owner_client, owner, complete_assessment, name
+):
+    other = AssessmentFactory(project__owner=owner, project__name="Other")
+    link, _ = create_share_link(complete_assessment)
+    revoke_share_link(link)
+    before = list(ShareLink.objects.values())
+    assert owner_client.post(reverse(name, args=[other.pk, link.pk])).status_code == 404
+    assert list(ShareLink.objects.values()) == before
+
+
+@pytest.mark.parametrize("name", ["share_revoke", "share_undo", "share_dismiss"])
+def test_revoke_undo_and_dismiss_need_the_csrf_token(owner, complete_assessment, name):
+    link, _ = create_share_link(complete_assessment)
+    if name != "share_revoke":
+        revoke_share_link(link)
+    before = list(ShareLink.objects.values())
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    assert client.post(share_url(name, link)).status_code == 403
+    assert list(ShareLink.objects.values()) == before

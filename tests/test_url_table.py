@@ -254,6 +254,15 @@ def link_revoked(w: World, user: User) -> None:
     assert ShareLink.objects.get(pk=w.share.pk).revoked_at is not None
 
 
+def revocation_undone(w: World, user: User) -> None:
+    assert ShareLink.objects.get(pk=w.revoked.pk).is_active()
+
+
+def revoked_link_dismissed(w: World, user: User) -> None:
+    link = ShareLink.objects.get(pk=w.revoked.pk)
+    assert link.dismissed_at is not None and link.revoked_at is not None
+
+
 def only_own_projects_listed(w: World, user: User, page: str) -> None:
     """Every project of the user's is listed; nobody else's ever is, not even by name."""
     for project in (w.project, w.draft.project, w.foreign_project, w.example.project):
@@ -403,17 +412,41 @@ TABLE = [
         writes=owner_writes("POST", "HTMX"),
         effect=link_for_the_cfo_made,
     ),
-    # Revoking by htmx swaps the share panel in place.
+    # Revoking: a GET asks first (a confirmation page; htmx, a confirm step in the panel),
+    # the POST revokes; by htmx it swaps the share panel in place.
     Entry(
         "share_revoke",
         owner_only(
-            NOT_ALLOWED,
+            OK,
             redirect(lambda w: reverse("report", args=[w.assessment.pk]) + "#share"),
             htmx=OK,
         ),
         lambda w: {"pk": w.assessment.pk, "share_pk": w.share.pk},
         writes=owner_writes("POST", "HTMX"),
         effect=link_revoked,
+    ),
+    # Undo (within SHARE_UNDO_SECONDS) and dismiss act on the world's just-revoked link.
+    Entry(
+        "share_undo",
+        owner_only(
+            NOT_ALLOWED,
+            redirect(lambda w: reverse("report", args=[w.assessment.pk]) + "#share"),
+            htmx=OK,
+        ),
+        lambda w: {"pk": w.assessment.pk, "share_pk": w.revoked.pk},
+        writes=owner_writes("POST", "HTMX"),
+        effect=revocation_undone,
+    ),
+    Entry(
+        "share_dismiss",
+        owner_only(
+            NOT_ALLOWED,
+            redirect(lambda w: reverse("report", args=[w.assessment.pk]) + "#share"),
+            htmx=OK,
+        ),
+        lambda w: {"pk": w.assessment.pk, "share_pk": w.revoked.pk},
+        writes=owner_writes("POST", "HTMX"),
+        effect=revoked_link_dismissed,
     ),
     # The admin: no role here is staff, so only its login form opens (and refuses them).
     Entry("admin", everyone(ADMIN_LOGIN, ADMIN_LOGIN), path="/admin/"),

@@ -9,13 +9,23 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from assessments import ratelimit
 from assessments.access import get_owned_assessment, get_shared_assessment
 from assessments.forms import ShareLinkForm
-from assessments.models import ShareLink
-from assessments.sharing import create_share_link, record_view, resolve_token, revoke_share_link
+from assessments.models import Assessment, ShareLink
+from assessments.sharing import (
+    ShareLinkRefused,
+    create_share_link,
+    dismiss_share_link,
+    record_view,
+    resolve_token,
+    revoke_share_link,
+    undo_revoke,
+    undo_window_text,
+)
 from assessments.views.memos import memo_response
 from assessments.views.reports import report_context, share_panel_context
 
@@ -103,14 +113,81 @@ def share_create(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "assessments/report.html", context, status=status)
 
 
+def _owned_link(request: HttpRequest, pk: int, share_pk: int) -> tuple[Assessment, ShareLink]:
+    """The owner's assessment and one of its links; 404 for anyone else's, or a mismatch."""
+    assessment = get_owned_assessment(request.user, pk)
+    return assessment, get_object_or_404(ShareLink, pk=share_pk, assessment=assessment)
+
+
+def _panel(
+    request: HttpRequest, assessment: Assessment, status: int = 200, **extra
+) -> HttpResponse:
+    panel = share_panel_context(assessment) | extra
+    return render(request, "assessments/report.html#share_panel", panel, status=status)
+
+
+def _back_to_panel(assessment: Assessment) -> HttpResponse:
+    return redirect(reverse("report", args=[assessment.pk]) + "#share")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def share_revoke(request: HttpRequest, pk: int, share_pk: int) -> HttpResponse:
+    """GET asks first (htmx: a confirm step in the panel, or with ?cancel the panel without
+    it; else a confirmation page); POST revokes."""
+    assessment, link = _owned_link(request, pk, share_pk)
+    if request.method != "POST":
+        if request.htmx:
+            asking = None if "cancel" in request.GET else link.pk
+            response = _panel(request, assessment, confirm_revoke=asking)
+        elif not link.is_active():
+            response = _back_to_panel(assessment)
+        else:
+            context = {"assessment": assessment, "link": link, "undo_window": undo_window_text()}
+            response = render(request, "assessments/share_confirm_revoke.html", context)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+    revoke_share_link(link)
+    notice = (
+        f"Link “{link}” revoked: it now shows “not found”. "
+        f"You can undo this for {undo_window_text()}."
+    )
+    if request.htmx:
+        return _panel(request, assessment, share_notice=notice)
+    messages.success(request, notice)
+    return _back_to_panel(assessment)
+
+
 @login_required
 @require_POST
-def share_revoke(request: HttpRequest, pk: int, share_pk: int) -> HttpResponse:
-    assessment = get_owned_assessment(request.user, pk)
-    link = get_object_or_404(ShareLink, pk=share_pk, assessment=assessment)
-    revoke_share_link(link)
+def share_undo(request: HttpRequest, pk: int, share_pk: int) -> HttpResponse:
+    assessment, link = _owned_link(request, pk, share_pk)
+    try:
+        undo_revoke(link)
+    except ShareLinkRefused as refused:
+        if request.htmx:
+            return _panel(request, assessment, status=409, share_error=str(refused))
+        messages.error(request, str(refused))
+        return _back_to_panel(assessment)
+    notice = f"Link “{link}” restored: the same link works again."
     if request.htmx:
-        panel = share_panel_context(assessment)
-        return render(request, "assessments/report.html#share_panel", panel)
-    messages.success(request, f"Link “{link}” revoked: it now shows “not found”.")
-    return redirect(reverse("report", args=[assessment.pk]) + "#share")
+        return _panel(request, assessment, share_notice=notice)
+    messages.success(request, notice)
+    return _back_to_panel(assessment)
+
+
+@login_required
+@require_POST
+def share_dismiss(request: HttpRequest, pk: int, share_pk: int) -> HttpResponse:
+    assessment, link = _owned_link(request, pk, share_pk)
+    try:
+        dismiss_share_link(link)
+    except ShareLinkRefused as refused:
+        if request.htmx:
+            return _panel(request, assessment, status=409, share_error=str(refused))
+        messages.error(request, str(refused))
+        return _back_to_panel(assessment)
+    if request.htmx:
+        return _panel(request, assessment)
+    messages.success(request, f"Link “{link}” dismissed from the list.")
+    return _back_to_panel(assessment)

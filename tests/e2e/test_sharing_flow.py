@@ -162,8 +162,13 @@ def test_owner_shares_a_link_a_stranger_reads_it_downloads_the_pdf_and_revocatio
         expect(cells.nth(3)).not_to_have_text("—")  # last view is recorded
         expect(page.locator("input#new-share-url")).to_have_count(0)  # shown only once
 
+        # Revoking asks first: an in-place confirm step, rendered by the server.
+        row.get_by_role("button", name=re.compile(r"^Revoke")).click()
+        confirm = row.get_by_role("button", name="Yes, revoke")
+        expect(confirm).to_be_focused()
+        assert ShareLink.objects.get(label="for the CFO").revoked_at is None
         with page.expect_response(is_post_to("/revoke/")) as revoked:
-            row.get_by_role("button", name=re.compile(r"^Revoke")).click()
+            confirm.click()
         assert revoked.value.status == 200
         expect(page).to_have_url(live_server.url + report_path)
         row = link_row(page, "for the CFO")
@@ -210,8 +215,11 @@ def test_share_form_works_without_javascript(
         expect(row.get_by_role("button", name=re.compile(r"^Revoke"))).to_be_visible()
         assert context.request.get(share_url).status == 200
 
-        # Revoking is a plain POST too, redirecting back to the report's share panel.
+        # Revoking asks on a page of its own; its plain POST redirects back to the panel.
         row.get_by_role("button", name=re.compile(r"^Revoke")).click()
+        expect(page.locator("h1")).to_have_text("Revoke “for the board”?")
+        assert context.request.get(share_url).status == 200
+        page.get_by_role("button", name="Yes, revoke").click()
         expect(page).to_have_url(f"{live_server.url}{report_path}#share")
         expect(page.locator(".messages")).to_contain_text("revoked")
         row = link_row(page, "for the board")
