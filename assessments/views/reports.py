@@ -60,7 +60,8 @@ def share_panel_context(
 ) -> dict[str, Any]:
     return {
         "assessment": assessment,
-        "share_links": list(assessment.share_links.all()),
+        # A dismissed link is gone from the list (a revoked one stays, to be undone).
+        "share_links": [link for link in assessment.share_links.all() if link.is_listed],
         "share_fields": _share_form_fields(share_form),
         "new_share_url": new_share_url,
     }
