@@ -152,42 +152,42 @@ def share_revoke(request: HttpRequest, pk: int, share_pk: int) -> HttpResponse:
         f"Link “{link}” revoked: it now shows “not found”. "
         f"You can undo this for {undo_window_text()}."
     )
+    return _done(request, assessment, notice)
+
+
+def _done(
+    request: HttpRequest, assessment: Assessment, notice: str, *, refused: bool = False
+) -> HttpResponse:
+    """After a change to a link: htmx gets the panel with the notice in place (409 when the
+    change was refused), a plain form the report with the notice as a message."""
     if request.htmx:
-        return _panel(request, assessment, share_notice=notice)
-    messages.success(request, notice)
+        key = "share_error" if refused else "share_notice"
+        return _panel(request, assessment, status=409 if refused else 200, **{key: notice})
+    (messages.error if refused else messages.success)(request, notice)
     return _back_to_panel(assessment)
+
+
+def _link_change(
+    request: HttpRequest, pk: int, share_pk: int, change: Callable[[ShareLink], object], notice: str
+) -> HttpResponse:
+    """Apply `change` to one of the owner's links; a ShareLinkRefused changes nothing."""
+    assessment, link = _owned_link(request, pk, share_pk)
+    try:
+        change(link)
+    except ShareLinkRefused as refused:
+        return _done(request, assessment, str(refused), refused=True)
+    return _done(request, assessment, notice.format(link=link))
 
 
 @login_required
 @require_POST
 def share_undo(request: HttpRequest, pk: int, share_pk: int) -> HttpResponse:
-    assessment, link = _owned_link(request, pk, share_pk)
-    try:
-        undo_revoke(link)
-    except ShareLinkRefused as refused:
-        if request.htmx:
-            return _panel(request, assessment, status=409, share_error=str(refused))
-        messages.error(request, str(refused))
-        return _back_to_panel(assessment)
-    notice = f"Link “{link}” restored: the same link works again."
-    if request.htmx:
-        return _panel(request, assessment, share_notice=notice)
-    messages.success(request, notice)
-    return _back_to_panel(assessment)
+    notice = "Link “{link}” restored: the same link works again."
+    return _link_change(request, pk, share_pk, undo_revoke, notice)
 
 
 @login_required
 @require_POST
 def share_dismiss(request: HttpRequest, pk: int, share_pk: int) -> HttpResponse:
-    assessment, link = _owned_link(request, pk, share_pk)
-    try:
-        dismiss_share_link(link)
-    except ShareLinkRefused as refused:
-        if request.htmx:
-            return _panel(request, assessment, status=409, share_error=str(refused))
-        messages.error(request, str(refused))
-        return _back_to_panel(assessment)
-    if request.htmx:
-        return _panel(request, assessment)
-    messages.success(request, f"Link “{link}” dismissed from the list.")
-    return _back_to_panel(assessment)
+    notice = "Link “{link}” dismissed from the list."
+    return _link_change(request, pk, share_pk, dismiss_share_link, notice)
