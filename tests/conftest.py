@@ -15,7 +15,7 @@ from assessments.models import Assessment, Project, ShareLink
 from assessments.report_bodies import clear_report_bodies
 from assessments.rubric import load_rubric
 from assessments.sharing import create_share_link, revoke_share_link
-from tests.factories import AssessmentFactory, ExampleProjectFactory, ProjectFactory, UserFactory
+from tests.factories import V1AssessmentFactory, ExampleProjectFactory, ProjectFactory, UserFactory
 
 # CI replays the same examples on every run, so a run that lands is reproducible; on a
 # developer's machine each run explores new ones (`HYPOTHESIS_PROFILE=default` in CI too).
@@ -43,7 +43,8 @@ def scenario_answers(scenario_id: str) -> dict[str, Any]:
 
 @pytest.fixture
 def rubric():
-    return load_rubric()
+    """Rubric v1: the rubric of the v1 fixtures below (assessment, complete_assessment, world)."""
+    return load_rubric("v1")
 
 
 @pytest.fixture
@@ -81,12 +82,12 @@ def project(owner) -> Project:
 @pytest.fixture
 def assessment(project) -> Assessment:
     """The owner's assessment, nothing answered yet."""
-    return AssessmentFactory(project=project)
+    return V1AssessmentFactory(project=project)
 
 
 @pytest.fixture
 def complete_assessment(project, complete_answers) -> Assessment:
-    return AssessmentFactory(project=project, answers=complete_answers)
+    return V1AssessmentFactory(project=project, answers=complete_answers)
 
 
 @dataclass(frozen=True)
@@ -115,16 +116,16 @@ class World:
 @pytest.fixture
 def world(owner, other_user, complete_answers) -> World:
     project = ProjectFactory(owner=owner, description=SECRET)
-    assessment = AssessmentFactory(project=project, answers=complete_answers)
+    assessment = V1AssessmentFactory(project=project, answers=complete_answers)
     share, token = create_share_link(assessment, label="for the board")
     revoked, revoked_token = create_share_link(assessment, label="old")
     revoke_share_link(revoked)
-    draft = AssessmentFactory(project__owner=owner, project__name="Draft", answers=DRAFT_ANSWERS)
-    foreign = AssessmentFactory(
+    draft = V1AssessmentFactory(project__owner=owner, project__name="Draft", answers=DRAFT_ANSWERS)
+    foreign = V1AssessmentFactory(
         project__owner=other_user, project__name="Not yours", answers=complete_answers
     )
     foreign_share, _ = create_share_link(foreign)
-    example = AssessmentFactory(project=ExampleProjectFactory(), answers=complete_answers)
+    example = V1AssessmentFactory(project=ExampleProjectFactory(), answers=complete_answers)
     return World(
         owner=owner,
         other_user=other_user,

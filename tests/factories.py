@@ -82,3 +82,10 @@ class AssessmentFactory(DjangoModelFactory):
         if create and extracted:
             set_answers(assessment, extracted)
             assessment.refresh_from_db()
+
+
+class V1AssessmentFactory(AssessmentFactory):
+    """An assessment under the frozen rubric v1 (its answers are v1 answers): what every
+    assessment was before v2, and still is for the projects that hold one."""
+
+    rubric_version = "v1"

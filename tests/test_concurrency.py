@@ -21,7 +21,7 @@ from assessments.models import Answer, Assessment
 from assessments.rubric import load_rubric
 from assessments.services import save_answers
 from assessments.validation import InvalidAnswers, changes_from_values
-from tests.factories import AssessmentFactory, stored_answers
+from tests.factories import V1AssessmentFactory, stored_answers
 
 pytestmark = [
     pytest.mark.skipif(
@@ -100,7 +100,7 @@ def new_assessment(owner):
     """A fresh assessment of the owner's, optionally with answers already saved."""
 
     def make(answers: dict[str, Any] | None = None) -> Assessment:
-        return AssessmentFactory(project__owner=owner, project__name="Race", answers=answers)
+        return V1AssessmentFactory(project__owner=owner, project__name="Race", answers=answers)
 
     return make
 

@@ -11,7 +11,7 @@ from assessments.models import Answer, Assessment, NotLoaded, Project
 from assessments.rubric import CURRENT_VERSION, load_rubric
 from assessments.services import create_project, evaluate_assessment, save_answers, start_assessment
 from assessments.validation import InvalidAnswers, changes_from_values, parse_question
-from tests.factories import AssessmentFactory, ProjectFactory, loaded, set_answers, stored_answers
+from tests.factories import V1AssessmentFactory, ProjectFactory, loaded, set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,7 @@ def test_a_complete_assessment_is_scored_with_its_own_rubric(complete_assessment
 
 
 def test_an_unfinished_assessment_reports_what_is_missing(project):
-    assessment = AssessmentFactory(project=project, answers={"latency": "batch"})
+    assessment = V1AssessmentFactory(project=project, answers={"latency": "batch"})
     evaluation = evaluate_assessment(loaded(assessment))
     assert evaluation.result is None
     assert "latency" not in evaluation.missing
@@ -86,8 +86,8 @@ def test_a_new_assessment_copies_the_current_answers(project, complete_assessmen
 
 
 def test_newest_assessment_is_current(project):
-    first = AssessmentFactory(project=project)
-    second = AssessmentFactory(project=project)
+    first = V1AssessmentFactory(project=project)
+    second = V1AssessmentFactory(project=project)
     current = Project.objects.with_assessments().get(pk=project.pk).current_assessment
     assert current == second != first
     assert list(project.assessments.all()) == [second, first]
@@ -98,8 +98,8 @@ def test_projects_come_with_their_current_assessment_and_its_answers_in_three_qu
 ):
     for name in ("One", "Two", "Three"):
         project = ProjectFactory(owner=owner, name=name)
-        AssessmentFactory(project=project, answers={"latency": "batch"})
-        AssessmentFactory(project=project, answers=complete_answers)
+        V1AssessmentFactory(project=project, answers={"latency": "batch"})
+        V1AssessmentFactory(project=project, answers=complete_answers)
     ProjectFactory(owner=owner, name="Empty")
 
     with django_assert_num_queries(3):

@@ -40,7 +40,7 @@ from tests.factories import stored_answers
 
 pytestmark = pytest.mark.django_db
 
-RUBRIC = load_rubric()
+RUBRIC = load_rubric("v1")
 QUESTION_IDS = tuple(RUBRIC.questions)
 CHOICE_IDS = tuple(sorted({c for q in RUBRIC.questions.values() for c in q.choice_ids}))
 PASSWORD = "Correct-Horse-Battery-42"

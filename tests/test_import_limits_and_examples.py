@@ -145,7 +145,7 @@ def test_a_changed_answer_in_the_file_refreshes_its_example_in_place(scenarios_c
     scenarios = read_scenarios(scenarios_copy)
     changed = scenarios[0]
     old = changed["answers"]["budget"]
-    new = next(c for c in load_rubric().questions["budget"].choice_ids if c != old)
+    new = next(c for c in load_rubric("v1").questions["budget"].choice_ids if c != old)
     changed["answers"]["budget"] = new
     write_scenarios(scenarios_copy, scenarios)
 

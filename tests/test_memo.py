@@ -22,7 +22,7 @@ from assessments.pdf import (
     static_bytes,
 )
 from assessments.services import evaluate_assessment
-from tests.factories import AssessmentFactory, ProjectFactory, loaded, set_answers
+from tests.factories import V1AssessmentFactory, ProjectFactory, loaded, set_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ SECTION_HEADINGS = [
 @pytest.fixture
 def memo_assessment(owner, complete_answers):
     """A complete assessment of a project whose name and description the memo must show."""
-    return AssessmentFactory(
+    return V1AssessmentFactory(
         project__owner=owner,
         project__name="Support Bot 2",
         project__description="Answers customers in our brand voice.",
@@ -116,7 +116,7 @@ def test_project_text_is_escaped_and_cannot_make_the_renderer_fetch(owner, compl
         "<style>@import url(file:///etc/hostname);</style>"
     )
     project = ProjectFactory(owner=owner, name="<b>Bold</b> & co", description=hostile)
-    assessment = AssessmentFactory(project=project, answers=complete_answers)
+    assessment = V1AssessmentFactory(project=project, answers=complete_answers)
     fetched = []
     real_fetch = StaticOnlyFetcher.fetch
 
@@ -180,7 +180,7 @@ def test_filename_is_project_slug_memo_and_date(memo_assessment):
 )
 def test_a_long_project_name_keeps_its_words_up_to_a_sensible_length(name, slug):
     today = timezone.localdate()
-    assessment = AssessmentFactory(project__name=name)
+    assessment = V1AssessmentFactory(project__name=name)
     assert memo_filename(assessment, today) == f"{slug}-decision-memo-{today}.pdf"
 
 

@@ -13,7 +13,7 @@ from tests.factories import set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 
-RUBRIC = load_rubric()
+RUBRIC = load_rubric("v1")
 REQUIRED = len(RUBRIC.required_ids)
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -16,11 +16,11 @@ from assessments.scoring import score
 from assessments.services import evaluate_assessment
 from assessments.sharing import create_share_link
 from assessments.views.reports import _share_form_fields
-from tests.factories import AssessmentFactory, loaded, set_answers
+from tests.factories import V1AssessmentFactory, loaded, set_answers
 
 pytestmark = pytest.mark.django_db
 
-RUBRIC = load_rubric()
+RUBRIC = load_rubric("v1")
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_bodies_are_rendered_every_time_with_debug_on(complete_assessment, setti
 
 def test_the_cache_keeps_a_bounded_number_of_bodies(project, complete_answers, monkeypatch):
     monkeypatch.setattr(report_bodies, "REPORT_BODY_CACHE_SIZE", 2)
-    for created in AssessmentFactory.create_batch(4, project=project, answers=complete_answers):
+    for created in V1AssessmentFactory.create_batch(4, project=project, answers=complete_answers):
         assessment = loaded(created)
         evaluation = evaluate_assessment(assessment)
         report_bodies.render_report_body(assessment, evaluation, is_owner=True)

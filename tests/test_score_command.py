@@ -1,4 +1,5 @@
-"""`python manage.py score FILE|-`: JSON on stdout, or one line per problem and exit 2."""
+"""`python manage.py score FILE|-` under rubric v1 (`--rubric v1`, since v2 is the current
+rubric): JSON on stdout, or one line per problem and exit 2."""
 
 import io
 import json
@@ -15,11 +16,12 @@ from assessments.validation import clean_answers
 from tests.conftest import scenario_answers
 
 ROOT = Path(__file__).resolve().parent.parent
+V1 = ("--rubric", "v1")
 
 
 def run_score(*args, stdin=""):
     return subprocess.run(
-        [sys.executable, "manage.py", "score", *args],
+        [sys.executable, "manage.py", "score", *args, *V1],
         cwd=ROOT,
         input=stdin,
         capture_output=True,
@@ -34,7 +36,7 @@ def test_score_answers_every_scenario_with_the_full_result(scenario, tmp_path):
     path.write_text(json.dumps({"answers": scenario["answers"]}))
     out = io.StringIO()
 
-    call_command("score", str(path), stdout=out)
+    call_command("score", str(path), *V1, stdout=out)
 
     result = json.loads(out.getvalue())
     assert result["verdict"] == scenario["expect"]["verdict"]
@@ -73,7 +75,7 @@ def test_text_format_names_verdict_readiness_and_scores_with_the_rubric_labels(r
     path.write_text(json.dumps({"answers": answers}))
     out = io.StringIO()
 
-    call_command("score", str(path), "--format", "text", stdout=out)
+    call_command("score", str(path), "--format", "text", *V1, stdout=out)
 
     lines = out.getvalue().splitlines()
     verdict = rubric.verdict_label(result.verdict)

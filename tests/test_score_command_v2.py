@@ -69,8 +69,8 @@ def test_rubric_option_overrides_the_inputs_version(tmp_path):
 
 def test_without_a_version_the_current_rubric_is_used():
     completed = run_score("-", stdin=json.dumps({"answers": BASE}))
-    assert completed.returncode == 2  # v2 answers are not valid v1 answers
-    assert CURRENT_VERSION == "v1"
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["rubric_version"] == CURRENT_VERSION == "v2"
 
 
 def test_an_unknown_rubric_version_in_the_input_is_bad_input():

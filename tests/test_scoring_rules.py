@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from assessments.rubric import NONE_CHOICE, load_rubric
 from assessments.scoring import APPROACHES, USES_RAG, decide_verdict, score
 
-RUBRIC = load_rubric()
+RUBRIC = load_rubric("v1")
 ENOUGH = {"200_999", "1000_plus"}
 
 # For each single-choice question, its choices from most RAG-leaning to most fine-tune-leaning.

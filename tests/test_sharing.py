@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from assessments.models import Answer, ShareLink
 from assessments.sharing import create_share_link, hash_token, resolve_token, revoke_share_link
-from tests.factories import AssessmentFactory
+from tests.factories import V1AssessmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +163,7 @@ def test_other_users_and_anonymous_cannot_create_list_or_revoke_links(
 def test_a_link_of_one_assessment_cannot_be_revoked_through_another(
     owner_client, owner, complete_assessment
 ):
-    other = AssessmentFactory(project__owner=owner, project__name="Other")
+    other = V1AssessmentFactory(project__owner=owner, project__name="Other")
     link, _ = create_share_link(complete_assessment)
     revoke = reverse("share_revoke", args=[other.pk, link.pk])
     assert owner_client.post(revoke).status_code == 404
@@ -415,7 +415,7 @@ def test_other_users_get_404_for_confirm_undo_and_dismiss(complete_assessment, o
 def test_undo_and_dismiss_only_through_the_links_own_assessment(
     owner_client, owner, complete_assessment, name
 ):
-    other = AssessmentFactory(project__owner=owner, project__name="Other")
+    other = V1AssessmentFactory(project__owner=owner, project__name="Other")
     link, _ = create_share_link(complete_assessment)
     revoke_share_link(link)
     before = list(ShareLink.objects.values())

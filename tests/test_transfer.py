@@ -9,7 +9,7 @@ from django.urls import reverse
 from assessments.models import Answer, Assessment, Project
 from assessments.transfer import export_project, import_project
 from assessments.validation import InvalidAnswers
-from tests.factories import AssessmentFactory, ProjectFactory, set_answers
+from tests.factories import V1AssessmentFactory, ProjectFactory, set_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +22,12 @@ def project_with_history(owner, complete_answers):
         owner=owner, name="Support bot ✓", description="Line one\nLine two <b>bold</b>"
     )
     first_answers = complete_answers | {"eval_set": "no", "monthly_queries": 120000}
-    AssessmentFactory(project=project, answers=first_answers)
-    second = AssessmentFactory(
+    V1AssessmentFactory(project=project, answers=first_answers)
+    second = V1AssessmentFactory(
         project=project, answers=first_answers | {"labeled_examples": "under_200"}
     )
     set_answers(second, {"monthly_queries": None})
-    AssessmentFactory(project=project)
+    V1AssessmentFactory(project=project)
     return project
 
 

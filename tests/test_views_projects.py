@@ -12,7 +12,7 @@ from django.utils import timezone
 from assessments.models import Answer, Assessment, Project
 from tests.conftest import scenario_answers
 from tests.factories import (
-    AssessmentFactory,
+    V1AssessmentFactory,
     ExampleProjectFactory,
     ProjectFactory,
     set_answers,
@@ -41,7 +41,7 @@ def snapshot():
 
 def add_complete_projects(owner, answers, count):
     for index in range(count):
-        AssessmentFactory(project__owner=owner, project__name=f"Project {index}", answers=answers)
+        V1AssessmentFactory(project__owner=owner, project__name=f"Project {index}", answers=answers)
 
 
 def table_rows(content: str) -> list[str]:
@@ -82,10 +82,10 @@ def test_project_list_shows_verdict_badge_readiness_and_last_change(
 
 
 def test_project_list_marks_each_project_ready_or_not_ready(owner_client, owner, rubric):
-    AssessmentFactory(
+    V1AssessmentFactory(
         project__owner=owner, project__name="Ready one", answers=scenario_answers("support-bot")
     )
-    AssessmentFactory(
+    V1AssessmentFactory(
         project__owner=owner, project__name="Not ready one", answers=scenario_answers(NOT_READY)
     )
 
@@ -107,7 +107,7 @@ def test_project_list_marks_each_project_ready_or_not_ready(owner_client, owner,
 
 
 def test_project_list_shows_progress_of_an_unfinished_assessment(owner_client, project):
-    AssessmentFactory(project=project, answers={"latency": "batch"})
+    V1AssessmentFactory(project=project, answers={"latency": "batch"})
 
     [row] = table_rows(owner_client.get(reverse("project_list")).content.decode())
     assert "In progress: 1 of 13 answered" in row
@@ -331,7 +331,7 @@ def test_project_page_shows_the_current_assessment_and_the_history(
     owner_client, project, complete_assessment, complete_answers
 ):
     first = complete_assessment
-    second = AssessmentFactory(project=project, answers=complete_answers | {"latency": "realtime"})
+    second = V1AssessmentFactory(project=project, answers=complete_answers | {"latency": "realtime"})
 
     response = owner_client.get(reverse("project_detail", args=[project.pk]))
 
@@ -368,8 +368,8 @@ def test_project_page_shows_progress_of_an_unfinished_current_assessment(
 
 
 def test_project_page_links_an_unfinished_old_assessment_to_its_answers(owner_client, project):
-    old = AssessmentFactory(project=project, answers={"latency": "batch"})
-    AssessmentFactory(project=project)
+    old = V1AssessmentFactory(project=project, answers={"latency": "batch"})
+    V1AssessmentFactory(project=project)
 
     content = owner_client.get(reverse("project_detail", args=[project.pk])).content.decode()
     history = content.split('id="history-title"', 1)[1]
@@ -438,7 +438,7 @@ def test_project_list_queries_do_not_grow_with_the_number_of_projects(
 def test_project_page_runs_a_constant_number_of_queries(
     owner_client, project, complete_answers, count, django_assert_max_num_queries
 ):
-    AssessmentFactory.create_batch(count, project=project, answers=complete_answers)
+    V1AssessmentFactory.create_batch(count, project=project, answers=complete_answers)
 
     with django_assert_max_num_queries(QUERY_BUDGET):
         response = owner_client.get(reverse("project_detail", args=[project.pk]))
@@ -451,10 +451,10 @@ def test_project_page_queries_do_not_grow_with_the_number_of_assessments(
     owner_client, project, complete_answers
 ):
     url = reverse("project_detail", args=[project.pk])
-    AssessmentFactory(project=project, answers=complete_answers)
+    V1AssessmentFactory(project=project, answers=complete_answers)
     with CaptureQueriesContext(connection) as one:
         owner_client.get(url)
-    AssessmentFactory.create_batch(9, project=project, answers=complete_answers)
+    V1AssessmentFactory.create_batch(9, project=project, answers=complete_answers)
     with CaptureQueriesContext(connection) as ten:
         owner_client.get(url)
 

@@ -15,11 +15,11 @@ from django.utils.html import escape
 from assessments.models import Answer, Assessment, Project
 from assessments.rubric import load_rubric
 from assessments.validation import NOTHING_TO_SOLVE
-from tests.factories import AssessmentFactory, set_answers, stored_answers
+from tests.factories import V1AssessmentFactory, set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 
-RUBRIC = load_rubric()
+RUBRIC = load_rubric("v1")
 QUERY_BUDGET = 12
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -242,7 +242,7 @@ def test_invalid_full_form_post_returns_422_with_the_error_at_the_question_and_s
     content = response.content.decode()
     assert "Nothing was saved." in content
     # The summary names the question in words and links to it.
-    question_text = load_rubric().questions[question_id].text
+    question_text = load_rubric("v1").questions[question_id].text
     assert f'<a href="#q-{question_id}">{escape(question_text)}</a>' in content
     fieldset = fieldset_html(content, question_id)
     assert "has-error" in fieldset
@@ -619,8 +619,8 @@ def test_questionnaire_runs_a_constant_number_of_queries(
 def test_questionnaire_queries_do_not_grow_with_the_number_of_answers(
     owner_client, project, complete_answers
 ):
-    one = AssessmentFactory(project=project, answers={"latency": "batch"})
-    full = AssessmentFactory(project=project, answers=complete_answers)
+    one = V1AssessmentFactory(project=project, answers={"latency": "batch"})
+    full = V1AssessmentFactory(project=project, answers=complete_answers)
 
     with CaptureQueriesContext(connection) as few:
         owner_client.get(questionnaire_url(one))

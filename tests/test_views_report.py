@@ -13,11 +13,11 @@ from assessments.examples import load_examples, load_scenarios
 from assessments.models import Answer, Project
 from assessments.rubric import load_rubric
 from assessments.scoring import score
-from tests.factories import AssessmentFactory, UserFactory, set_answers, stored_answers
+from tests.factories import V1AssessmentFactory, UserFactory, set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 
-RUBRIC = load_rubric()
+RUBRIC = load_rubric("v1")
 SCENARIOS = load_scenarios()
 EXAMPLE_KEYS = [scenario["id"] for scenario in SCENARIOS]
 QUERY_BUDGET = 12
@@ -256,7 +256,7 @@ def test_report_runs_a_constant_number_of_queries(
     owner_client, project, complete_answers, answered, django_assert_max_num_queries
 ):
     answers = complete_answers if answered == "all" else {"latency": "batch"}
-    assessment = AssessmentFactory(project=project, answers=answers)
+    assessment = V1AssessmentFactory(project=project, answers=answers)
 
     with django_assert_max_num_queries(QUERY_BUDGET):
         response = owner_client.get(reverse("report", args=[assessment.pk]))
@@ -267,8 +267,8 @@ def test_report_runs_a_constant_number_of_queries(
 def test_report_queries_do_not_grow_with_the_number_of_answers(
     owner_client, project, complete_answers
 ):
-    few = AssessmentFactory(project=project, answers={"latency": "batch"})
-    full = AssessmentFactory(project=project, answers=complete_answers)
+    few = V1AssessmentFactory(project=project, answers={"latency": "batch"})
+    full = V1AssessmentFactory(project=project, answers=complete_answers)
 
     with CaptureQueriesContext(connection) as one:
         owner_client.get(reverse("report", args=[few.pk]))

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 RUBRIC_DIR = Path(__file__).resolve().parent
-CURRENT_VERSION = "v1"
+CURRENT_VERSION = "v2"
 # The versions the web app can store and present. v2 is scored by the `score` command; its
 # pages (questionnaire, report, memo) are not built yet, so the app holds no v2 assessment.
-WEB_VERSIONS = ("v1",)
+WEB_VERSIONS = ("v1", "v2")
 APPROACHES = ("rag", "fine_tune", "hybrid")
 READINESS = ("ready", "not_ready")
 CONFIDENCE = ("high", "medium", "low")

@@ -8,7 +8,7 @@ from playwright.sync_api import Page
 from assessments.examples import load_examples
 from assessments.sharing import create_share_link
 from tests.e2e.conftest import log_in
-from tests.factories import AssessmentFactory
+from tests.factories import V1AssessmentFactory
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -27,9 +27,9 @@ def test_no_page_has_an_accessibility_violation(
     live_server, browser, owner_with_password, complete_answers, viewport
 ):
     load_examples()
-    owned = AssessmentFactory(project__owner=owner_with_password, answers=complete_answers)
+    owned = V1AssessmentFactory(project__owner=owner_with_password, answers=complete_answers)
     _, token = create_share_link(owned, label="for the board")
-    draft = AssessmentFactory(project__owner=owner_with_password, answers={"latency": "batch"})
+    draft = V1AssessmentFactory(project__owner=owner_with_password, answers={"latency": "batch"})
     public = ["/", "/examples/support-bot/", "/examples/v2-support-bot-hybrid/",
               "/accounts/login/", "/accounts/signup/", f"/s/{token}/"]  # fmt: skip
     signed_in = ["/projects/", f"/projects/{owned.project.pk}/", f"/assessments/{draft.pk}/",

@@ -24,7 +24,7 @@ pytestmark = [
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
-RUBRIC = load_rubric()
+RUBRIC = load_rubric("v1")
 REQUIRED = len(RUBRIC.required_ids)
 
 # Every question answered: the support-bot scenario (Hybrid, ready) plus the optional ones.

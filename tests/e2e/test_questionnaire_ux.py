@@ -24,7 +24,7 @@ pytestmark = [
 ]
 
 PHONE = {"width": 390, "height": 844}
-RUBRIC = load_rubric()
+RUBRIC = load_rubric("v1")
 REQUIRED = len(RUBRIC.required_ids)
 SHOTS = Path(os.environ.get("UX_SHOTS_DIR") or "/tmp/ux-shots")
 SAVE_DELAY = 0.4  # seconds each autosave is held on the server: makes the race certain

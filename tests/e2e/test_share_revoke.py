@@ -10,7 +10,7 @@ from assessments.models import ShareLink
 from assessments.sharing import create_share_link
 from tests.conftest import scenario_answers
 from tests.e2e.conftest import log_in
-from tests.factories import AssessmentFactory
+from tests.factories import V1AssessmentFactory
 
 pytestmark = [
     pytest.mark.e2e,
@@ -25,7 +25,7 @@ LABEL = "for the CFO"
 @pytest.fixture
 def shared(owner_with_password):
     """The owner's complete assessment and an active link to it: (assessment, token)."""
-    assessment = AssessmentFactory(
+    assessment = V1AssessmentFactory(
         project__owner=owner_with_password,
         project__name="Helpdesk assistant",
         answers=scenario_answers("support-bot"),

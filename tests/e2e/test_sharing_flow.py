@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from assessments.models import ShareLink
 from tests.conftest import scenario_answers
 from tests.e2e.conftest import log_in
-from tests.factories import AssessmentFactory
+from tests.factories import V1AssessmentFactory
 
 pytestmark = [
     pytest.mark.e2e,
@@ -70,7 +70,7 @@ def expect_shared_headers(headers: dict[str, str], what: str) -> None:
 @pytest.fixture
 def helpdesk_assessment(owner_with_password):
     """The owner's complete assessment (Hybrid) of the project PROJECT_NAME."""
-    return AssessmentFactory(
+    return V1AssessmentFactory(
         project__owner=owner_with_password, project__name=PROJECT_NAME, answers=SUPPORT_BOT
     )
 
