@@ -118,6 +118,11 @@ class Assessment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     answers_changed_at = models.DateTimeField(null=True, blank=True)
+    # The assessment whose answers this one started from (services.start_assessment): the
+    # previous one of the project, or a v1 one re-assessed on v2. That one is never changed.
+    carried_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = AssessmentQuerySet.as_manager()
 

@@ -54,6 +54,10 @@ def question_sections(
     answers so a rejected submission shows what the user chose, not what was stored."""
     errors = errors or {}
     submitted = submitted or {}
+    # What the form shows decides what it asks: the stored answers, overlaid by the valid
+    # values of a refused submission.
+    shown_answers = {**answers, **{q: v for q, v in submitted.items() if q not in errors}}
+    asked = asked_question_ids(rubric, {q: v for q, v in shown_answers.items() if v is not None})
     sections = []
     for section in rubric.sections:
         questions = []
@@ -65,6 +69,7 @@ def question_sections(
                     "id": question.id,
                     "kind": question.kind,
                     "text": question.text,
+                    "label": question.label or question.text,
                     "why": question.why,
                     "required": question.required,
                     "input_type": {"single": "radio", "multi": "checkbox"}.get(
@@ -72,6 +77,8 @@ def question_sections(
                     ),
                     "value": _field_text(value),
                     "answered": question.id in answers,
+                    "asked": question.id in asked,
+                    "asked_when": question.asked_when,
                     "error": errors.get(question.id, ""),
                     "choices": [
                         {"id": c.id, "label": c.label, "checked": c.id in picked}
@@ -82,6 +89,12 @@ def question_sections(
         sections.append({"id": section.id, "title": section.title, "intro": section.intro,
                          "questions": questions})  # fmt: skip
     return sections
+
+
+def asked_question_ids(rubric: Rubric, answers: Mapping[str, Any]) -> frozenset[str]:
+    """The questions asked for these answers (all of them under a rubric without ask_if)."""
+    asked_ids = getattr(rubric, "asked_ids", None)
+    return frozenset(asked_ids(answers) if asked_ids else rubric.questions)
 
 
 def _support(point: RationalePoint, verdict: str, rival: str | None) -> int:

@@ -11,8 +11,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from assessments.lanes.engine import LaneProgress, lane_progress
+from assessments.lanes.rubric import LanesRubric
+from assessments.lanes.upgrade import carry_over
 from assessments.models import Answer, Assessment, Project
-from assessments.rubric import Rubric, load_rubric
+from assessments.rubric import CURRENT_VERSION, Rubric, load_rubric
 from assessments.scoring import Result, score
 from assessments.validation import (
     AnswerChanges,
@@ -33,22 +36,26 @@ class Evaluation:
     missing: list[str]  # required questions not answered yet
     problems: list[Problem]  # e.g. "nothing to solve yet"
     result: Result | None  # complete and valid: the real verdict
-    provisional: Result | None = None  # incomplete, but the needs are known: a first lean
-
-    @property
-    def answered_required(self) -> int:
-        return len(self.rubric.required_ids) - len(self.missing)
+    # Incomplete: v1's first lean once the needs are known; v2's verdict once every lane has
+    # settled (what is still to answer can change readiness and confidence, not the verdict).
+    provisional: Result | None = None
+    lanes: dict[str, LaneProgress] | None = None  # v2: each lane as it stands
 
     @property
     def required_total(self) -> int:
-        return len(self.rubric.required_ids)
+        """The required questions asked (under v2, only those whose ask_if holds)."""
+        return len(asked_required_ids(self.rubric, self.answers))
+
+    @property
+    def answered_required(self) -> int:
+        return self.required_total - len(self.missing)
 
     @property
     def current(self) -> Result | None:
         return self.result or self.provisional
 
 
-# The needs decide the verdict's direction, so a provisional verdict waits for both.
+# v1: the needs decide the verdict's direction, so a provisional verdict waits for both.
 PROVISIONAL_NEEDS = ("knowledge_needs", "behavior_needs")
 # Until answered, assume the common case: the system can reach a knowledge store.
 PROVISIONAL_DEFAULTS = {"retrieval_possible": "yes"}
@@ -103,10 +110,14 @@ def _evaluate(answers: dict[str, Any], rubric: Rubric, *, include_flips: bool) -
     problems = combination_problems(answers)
     if problems:
         return Evaluation(rubric, answers, missing, problems, None)
+    lanes = lane_progress(answers, rubric) if rubric.engine == LanesRubric.engine else None
     if not missing:
-        return Evaluation(
-            rubric, answers, missing, problems, score(answers, rubric, include_flips=include_flips)
-        )
+        result = score(answers, rubric, include_flips=include_flips)
+        return Evaluation(rubric, answers, missing, problems, result, lanes=lanes)
+    if lanes is not None:
+        settled = all(lane.settled for lane in lanes.values())
+        provisional = score(answers, rubric, include_flips=False) if settled else None
+        return Evaluation(rubric, answers, missing, problems, None, provisional, lanes)
     provisional = None
     if all(q in answers for q in PROVISIONAL_NEEDS):
         provisional = score({**PROVISIONAL_DEFAULTS, **answers}, rubric, include_flips=False)
@@ -196,21 +207,42 @@ def create_project(*, owner, name: str, description: str = "") -> tuple[Project,
 
 
 @transaction.atomic
-def start_assessment(project: Project, *, copy_current: bool = True) -> Assessment:
-    """A new assessment under the current rubric, pre-filled with the current answers."""
-    previous = project.assessments.with_answers().first() if copy_current else None
-    assessment = Assessment.objects.create(project=project)
-    if previous is not None:
-        rubric = load_rubric(assessment.rubric_version)
-        # Answers that the current rubric no longer accepts are left for the user to redo.
-        carried, _ = validate_answers(
-            {k: v for k, v in previous.answer_values.items() if k in rubric.questions},
-            rubric,
-            require_complete=False,
-        )
+def start_assessment(
+    project: Project, *, source: Assessment | None = None, copy_current: bool = True
+) -> Assessment:
+    """A new assessment of `project` under the current rubric, pre-filled from `source` (one
+    of the project's assessments, loaded with Assessment.objects.with_answers()) or, without
+    one, from the project's current assessment (unless copy_current is False).
+
+    Under the same rubric the answers are copied; from an earlier rubric they are carried over
+    by the current rubric's [upgrade] mapping (assessments/lanes/upgrade.py). Either way an
+    answer the current rubric refuses is left for the user to give again, the new assessment
+    records where it started from (carried_from), and the source is never changed.
+    """
+    if source is None and copy_current:
+        source = project.assessments.with_answers().first()
+    if source is not None and source.project_id != project.pk:
+        raise ValueError("an assessment starts only from one of its own project's assessments")
+    assessment = Assessment.objects.create(
+        project=project, rubric_version=CURRENT_VERSION, carried_from=source
+    )
+    if source is not None:
+        carried = answers_to_carry(source, load_rubric(CURRENT_VERSION))
         Answer.objects.bulk_create(
             Answer(assessment=assessment, question_id=q, value=v) for q, v in carried.items()
         )
         if carried:
             _touch(assessment)
     return assessment
+
+
+def answers_to_carry(source: Assessment, rubric: Rubric) -> dict[str, Any]:
+    """The answers of `source` (loaded with answers) that an assessment under `rubric` starts
+    with: copied under the same rubric, carried over from an earlier one."""
+    answers = source.answer_values
+    if source.rubric_version != rubric.version:
+        answers = carry_over(load_rubric(source.rubric_version), rubric, answers).answers
+    carried, _ = validate_answers(
+        {q: v for q, v in answers.items() if q in rubric.questions}, rubric, require_complete=False
+    )
+    return carried

@@ -54,6 +54,11 @@ urlpatterns = [
         questionnaire.save_question,
         name="save_question",
     ),
+    path(
+        "assessments/<int:pk>/reassess/",
+        projects.assessment_reassess,
+        name="assessment_reassess",
+    ),
     path("assessments/<int:pk>/report/", reports.report, name="report"),
     path("assessments/<int:pk>/memo.pdf", memos.memo, name="memo"),
     path("assessments/<int:pk>/shares/", sharing.share_create, name="share_create"),

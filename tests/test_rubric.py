@@ -400,6 +400,18 @@ def test_an_ask_if_reading_a_later_question_is_refused():
     refused(data, "ask_if of 'kb_size' reads ['eval_set'], which are not asked before it")
 
 
+def test_a_question_asked_only_sometimes_must_say_when_in_words():
+    data = v2_data()
+    del v2_question(data, "kb_size")["asked_when"]
+    refused(data, "question 'kb_size' has an ask_if but no asked_when")
+
+
+def test_a_question_always_asked_cannot_say_it_is_asked_only_sometimes():
+    data = v2_data()
+    v2_question(data, "eval_set")["asked_when"] = "Asked when you have one."
+    refused(data, "question 'eval_set' has asked_when but no ask_if")
+
+
 def test_a_threshold_outside_the_questions_order_is_refused():
     data = v2_data()
     data["thresholds"]["kb_context_limit"]["choice"] = "unknown"

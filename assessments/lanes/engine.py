@@ -96,6 +96,59 @@ def decide_lanes(asked: Mapping[str, Any], rubric: LanesRubric) -> dict[str, Lan
     return decisions
 
 
+@dataclass(frozen=True)
+class LaneProgress:
+    """A lane of an unfinished assessment: settled (no answer still to give can change it)
+    with its decision, or waiting for the answers its rules would read next."""
+
+    lane: str
+    decision: LaneDecision | None
+    waiting_for: tuple[str, ...] = ()
+
+    @property
+    def settled(self) -> bool:
+        return self.decision is not None
+
+
+def lane_progress(answers: Mapping[str, Any], rubric: LanesRubric) -> dict[str, LaneProgress]:
+    """Each lane as it stands while answers are still coming in.
+
+    A condition's outcome depends only on the answers it read (evaluation short-circuits and
+    records exactly those), and a missing answer reads as "no". So a lane is settled when
+    every answer its rules read up to the deciding one is given; otherwise it waits for the
+    unanswered ones among them. A question that is not asked reads as "no" for good.
+    """
+    asked_ids = rubric.asked_ids(answers)
+    asked = {q: answers[q] for q in asked_ids if q in answers}
+    progress = {}
+    for lane in rubric.lanes:
+        facts = Facts(asked)
+        for rule in lane.rules:
+            if rule.when.holds(facts):
+                break
+        else:  # pragma: no cover - a rubric's last rule in each lane always applies
+            raise NoVerdict(f"no rule of lane {lane.id!r} applies")
+        value = next(case.then for case in rule.cases if case.when.holds(facts))
+        waiting = tuple(q for q in rubric.questions if q in facts.read and q in asked_ids
+                        and q not in asked)  # fmt: skip
+        if waiting:
+            progress[lane.id] = LaneProgress(lane.id, None, waiting)
+        else:
+            decision = LaneDecision(lane.id, value, rule, _ordered(rubric, facts.read, asked))
+            progress[lane.id] = LaneProgress(lane.id, decision)
+    return progress
+
+
+def possible_verdicts(settled: Mapping[str, str], rubric: LanesRubric) -> tuple[str, ...]:
+    """The verdicts still possible given the lanes settled so far, in the rubric's order."""
+    found = []
+    for row in rubric.verdict_table:
+        if all(settled[lane] in values for lane, values in row.lanes if lane in settled):
+            if row.verdict not in found:
+                found.append(row.verdict)
+    return tuple(a.id for a in rubric.approaches if a.id in found)
+
+
 def verdict_for(lanes: Mapping[str, str], rubric: LanesRubric) -> str:
     for row in rubric.verdict_table:
         if all(lanes[lane_id] in values for lane_id, values in row.lanes):

@@ -1,6 +1,7 @@
 """A v2 ("lanes") rubric as frozen dataclasses, checked for consistency while it is parsed.
 
-Every failure is a RubricError naming what is wrong. No Django imports, no I/O.
+Every failure is a RubricError naming what is wrong. No Django imports, and no I/O but
+reading the earlier rubric an [upgrade] table names (to check the upgrade against it).
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from assessments.lanes.conditions import (
     parse_answer_condition,
     parse_condition,
 )
-from assessments.rubric import Choice, Question, RubricError, Section, _check_labels
+from assessments.rubric import (
+    Choice,
+    Question,
+    RubricError,
+    Section,
+    _check_labels,
+    load_rubric,
+)
 
 QUESTION_KINDS = ("single", "multi", "integer")
 
@@ -104,6 +112,27 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class LeftUnanswered:
+    """Answers of an earlier rubric that an upgrade does not carry over, and why."""
+
+    question: str
+    choices: frozenset[str]  # empty: every answer to the question
+    why: str
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """The [upgrade] table: how an assessment of rubric `from_version` starts under this one
+    (assessments/lanes/upgrade.py applies it). An answer whose question and choice both exist
+    here is copied as is; a renamed choice is carried to its new id; anything else is left
+    unanswered."""
+
+    from_version: str
+    renames: Mapping[str, Mapping[str, str]]  # question id -> {old choice: new choice}
+    left_unanswered: Mapping[str, LeftUnanswered]  # question id -> what is not carried
+
+
+@dataclass(frozen=True)
 class LanesRubric:
     engine: ClassVar[str] = "lanes"
 
@@ -126,6 +155,7 @@ class LanesRubric:
     confidence_high: int
     confidence_medium: int
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    upgrade: Upgrade | None = None  # how an assessment of an earlier rubric starts under this
 
     @property
     def rules(self) -> tuple[LaneRule, ...]:
@@ -242,6 +272,7 @@ def _with_ask_if(
 ) -> tuple[Section, ...]:
     """The sections again, each question with its parsed ask_if (earlier questions only)."""
     raw_ask_if = {q["id"]: q.get("ask_if") for s in data["sections"] for q in s["questions"]}
+    asked_when = {q["id"]: q.get("asked_when", "") for s in data["sections"] for q in s["questions"]}
     seen: set[str] = set()
     result = []
     for section in sections:
@@ -255,8 +286,13 @@ def _with_ask_if(
                 later = sorted(ask_if.questions() - seen)
                 if later:
                     raise RubricError(f"{where} reads {later}, which are not asked before it")
+                if not asked_when[question.id]:
+                    # The form without JavaScript shows every question with this line.
+                    raise RubricError(f"question {question.id!r} has an ask_if but no asked_when")
+            elif asked_when[question.id]:
+                raise RubricError(f"question {question.id!r} has asked_when but no ask_if")
             seen.add(question.id)
-            questions.append(replace(question, ask_if=ask_if))
+            questions.append(replace(question, ask_if=ask_if, asked_when=asked_when[question.id]))
         result.append(Section(section.id, section.title, section.intro, tuple(questions)))
     return tuple(result)
 
@@ -399,6 +435,113 @@ def _approaches(data: Mapping[str, Any], vocab: Vocabulary) -> tuple[Approach, .
     return tuple(approaches)
 
 
+def _upgrade(raw: Any, version: str, questions: Mapping[str, Question]) -> Upgrade | None:
+    """The [upgrade] table, checked against the rubric it upgrades from (check_upgrade)."""
+    if raw is None:
+        return None
+    from_version = raw.get("from")
+    if from_version == version:
+        raise RubricError(f"upgrade.from names this rubric's own version {version!r}")
+    try:
+        old = load_rubric(from_version) if isinstance(from_version, str) else None
+    except RubricError:
+        old = None
+    if old is None:
+        raise RubricError(f"upgrade.from: unknown rubric version {from_version!r}")
+    renames = {}
+    for question_id, mapping in raw.get("renames", {}).items():
+        if not isinstance(mapping, Mapping) or not all(
+            isinstance(choice, str) for choice in mapping.values()
+        ):
+            raise RubricError(
+                f"upgrade.renames of {question_id!r} must map {from_version} choices to "
+                f"{version} choices"
+            )
+        renames[question_id] = dict(mapping)
+    left = {}
+    for question_id, entry in raw.get("left_unanswered", {}).items():
+        if not isinstance(entry, Mapping) or not entry.get("why"):
+            raise RubricError(f"upgrade.left_unanswered of {question_id!r} needs a `why`")
+        choices = entry.get("choices")  # left out: every answer to the question
+        if choices is not None and (
+            not isinstance(choices, list)
+            or not choices
+            or not all(isinstance(choice, str) for choice in choices)
+        ):
+            raise RubricError(
+                f"upgrade.left_unanswered of {question_id!r}: `choices` must be a non-empty "
+                "list of ids (leave it out to leave every answer unanswered)"
+            )
+        left[question_id] = LeftUnanswered(question_id, frozenset(choices or ()), entry["why"])
+    upgrade = Upgrade(from_version, renames, left)
+    check_upgrade(upgrade, old, questions, version)
+    return upgrade
+
+
+def check_upgrade(
+    upgrade: Upgrade, old: Any, questions: Mapping[str, Question], version: str
+) -> None:
+    """Every question and choice the upgrade names exists in the old rubric (`old`) and in
+    this one (`questions`), and every choice of the old rubric has a fate: copied as is (the
+    same id exists here), renamed, or left unanswered. RubricError otherwise."""
+    old_version = upgrade.from_version
+
+    def question_of(table: str, question_id: str, rubric_version: str, known: Mapping) -> Any:
+        if question_id not in known:
+            raise RubricError(
+                f"upgrade.{table}: {question_id!r} is not a question of {rubric_version}"
+            )
+        return known[question_id]
+
+    def check_choices(table: str, question: Question, given: Any, rubric_version: str) -> None:
+        unknown = sorted(set(given) - set(question.choice_ids))
+        if unknown:
+            raise RubricError(
+                f"upgrade.{table} of {question.id!r}: {rubric_version} has no choices {unknown}"
+            )
+
+    for question_id, mapping in upgrade.renames.items():
+        old_question = question_of("renames", question_id, old_version, old.questions)
+        new_question = question_of("renames", question_id, version, questions)
+        check_choices("renames", old_question, mapping.keys(), old_version)
+        check_choices("renames", new_question, mapping.values(), version)
+    for question_id, left in upgrade.left_unanswered.items():
+        old_question = question_of("left_unanswered", question_id, old_version, old.questions)
+        check_choices("left_unanswered", old_question, left.choices, old_version)
+        kept = sorted(left.choices & set(getattr(questions.get(question_id), "choice_ids", ())))
+        if kept:
+            raise RubricError(
+                f"upgrade.left_unanswered of {question_id!r}: {kept} are choices of {version} "
+                "too (they are copied as is)"
+            )
+        renamed = sorted(left.choices & set(upgrade.renames.get(question_id, {})))
+        if renamed:
+            raise RubricError(
+                f"upgrade.left_unanswered of {question_id!r}: {renamed} are renamed too"
+            )
+    for question_id, old_question in old.questions.items():
+        left = upgrade.left_unanswered.get(question_id)
+        if left is not None and not left.choices:
+            continue  # no answer to it is carried over
+        new_question = questions.get(question_id)
+        if new_question is None or new_question.kind != old_question.kind:
+            now = f"is {new_question.kind} in" if new_question else "is not a question of"
+            raise RubricError(
+                f"upgrade from {old_version}: {question_id!r} {now} {version}: leave it unanswered"
+            )
+        fated = (
+            set(new_question.choice_ids)
+            | set(upgrade.renames.get(question_id, {}))
+            | (left.choices if left else set())
+        )
+        unfated = [choice for choice in old_question.choice_ids if choice not in fated]
+        if unfated:
+            raise RubricError(
+                f"upgrade from {old_version}: choices {unfated} of {question_id!r} are not in "
+                f"{version}, not renamed and not left unanswered"
+            )
+
+
 def parse_lanes_rubric(data: Mapping[str, Any]) -> LanesRubric:
     """Build a LanesRubric, checking every reference and code (RubricError otherwise)."""
     sections = _sections(data)
@@ -468,4 +611,5 @@ def parse_lanes_rubric(data: Mapping[str, Any]) -> LanesRubric:
         confidence_high=confidence["high"],
         confidence_medium=confidence["medium"],
         labels=_check_labels(data.get("labels", {})),
+        upgrade=_upgrade(data.get("upgrade"), data["version"], questions),
     )

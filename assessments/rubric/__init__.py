@@ -46,10 +46,11 @@ class Question:
     section_id: str
     required: bool = True
     choices: tuple[Choice, ...] = ()
-    # v2 only: a short name, the condition under which the question is asked (None: always),
-    # and the choices in increasing order for threshold comparisons.
+    # v2 only: a short name, the condition under which the question is asked (None: always)
+    # and that condition in words, and the choices in increasing order for thresholds.
     label: str = ""
     ask_if: Any = None
+    asked_when: str = ""  # the ask_if in words ("Asked when …")
     order: tuple[str, ...] = ()
 
     @property

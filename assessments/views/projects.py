@@ -1,4 +1,5 @@
-"""Projects: list, create, edit, delete, and the project page with its assessment history."""
+"""Projects: list, create, edit, delete, the project page with its assessment history, and
+new assessments (a fresh start, or a v1 assessment re-assessed on the current rubric)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,9 +8,10 @@ from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from assessments.access import get_owned_project
+from assessments.access import get_owned_assessment, get_owned_project
 from assessments.forms import ImportForm, ProjectForm
 from assessments.models import Assessment, Project
+from assessments.rubric import CURRENT_VERSION
 from assessments.services import create_project, evaluate_assessment, start_assessment
 from assessments.transfer import export_project, import_project
 from assessments.validation import InvalidAnswers
@@ -85,6 +87,29 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request,
         "New assessment started with your current answers. Change what is different now.",
+    )
+    return redirect("questionnaire", pk=assessment.pk)
+
+
+@login_required
+@require_POST
+def assessment_reassess(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new assessment on the current rubric, started from this one of an earlier rubric
+    (which stays exactly as it is, share links and all)."""
+    source = get_owned_assessment(request.user, pk)
+    if source.rubric_version == CURRENT_VERSION:
+        messages.error(
+            request,
+            f"This assessment already uses rubric {CURRENT_VERSION}: there is nothing to "
+            "re-assess. Nothing was changed.",
+        )
+        return redirect(source.project)
+    assessment = start_assessment(source.project, source=source)
+    messages.success(
+        request,
+        f"New assessment on rubric {CURRENT_VERSION} started from your rubric "
+        f"{source.rubric_version} answers. Answer what is new below; the "
+        f"{source.rubric_version} assessment stays as it is.",
     )
     return redirect("questionnaire", pk=assessment.pk)
 

@@ -14,8 +14,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments.access import get_owned_assessment
+from assessments.live import panel_for
 from assessments.models import Assessment
-from assessments.presenters import question_sections, top_reasons, verdict_view
+from assessments.presenters import (
+    asked_question_ids,
+    question_sections,
+    top_reasons,
+    verdict_view,
+)
 from assessments.rubric import load_rubric
 from assessments.services import (
     Evaluation,
@@ -31,7 +37,7 @@ UNPROCESSABLE = 422
 CONFLICT = 409
 
 
-# Readiness depends on these; until both are answered a provisional readiness means nothing.
+# v1: readiness depends on these; until both are answered a provisional readiness means nothing.
 READINESS_QUESTIONS = ("kb_state", "labeled_examples")
 
 
@@ -52,13 +58,21 @@ def time_left_text(required_left: int) -> str:
 
 def panel_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, Any]:
     current = evaluation.current
+    live = panel_for(evaluation)  # v2: lanes, ladder, soft spots, blockers
+    if live is not None:
+        verdict = {"code": live.verdict, "label": live.verdict_label} if live.verdict else None
+        reasons = []
+    else:
+        verdict = verdict_view(current, evaluation.rubric) if current else None
+        reasons = top_reasons(current, evaluation.rubric) if current else []
     return {
         "readiness_known": all(q in evaluation.answers for q in READINESS_QUESTIONS),
         "assessment": assessment,
         "evaluation": evaluation,
+        "live": live,
         "result": current,
-        "verdict": verdict_view(current, evaluation.rubric) if current else None,
-        "top_reasons": top_reasons(current, evaluation.rubric) if current else [],
+        "verdict": verdict,
+        "top_reasons": reasons,
         "is_provisional": evaluation.result is None and current is not None,
         "left": len(evaluation.missing),
         "time_left": time_left_text(len(evaluation.missing)),
@@ -147,6 +161,7 @@ def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpRespon
     if question is None:
         raise Http404("No such question")
     answers = assessment.answer_values
+    asked_before = asked_question_ids(rubric, answers)
     error = None
     try:
         changes = parse_question(question, request.POST.getlist(question_id), answers)
@@ -162,21 +177,37 @@ def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpRespon
             messages.error(request, f"{question.text} Not saved: {error}")
         return redirect(reverse("questionnaire", args=[pk]) + f"#q-{question_id}")
     # `answers` is what is stored now, so a refused save shows the stored choice again.
-    view = question_sections(rubric, answers, {question_id: error} if error else None)
-    question_view = next(q for s in view for q in s["questions"] if q["id"] == question_id)
+    views = {
+        q["id"]: q
+        for section in question_sections(rubric, answers, {question_id: error} if error else None)
+        for q in section["questions"]
+    }
+    # Questions that this answer brings into (or takes out of) the form are redrawn too.
+    toggled = [q for q in views if (q in asked_before) != views[q]["asked"]]
     evaluation = evaluate(answers, rubric, include_flips=False)
     context = panel_context(assessment, evaluation) | {
-        "question": question_view,
+        "question": views[question_id],
         "saved": error is None,
         "oob": True,
+        "appeared": [views[q]["label"] for q in toggled if views[q]["asked"]],
     }
     # Saved: only the status changes. Refused: the whole question is drawn again from what is
     # stored (with the error at it), so the controls never show an answer that was not saved.
     main_part = "question_fieldset" if error else "save_status"
-    html = "".join(
+    parts = [render_to_string(f"{TEMPLATE}#{main_part}", context, request)]
+    parts += [
+        render_to_string(
+            f"{TEMPLATE}#question_fieldset",
+            {**context, "question": views[q], "swap_oob": True},
+            request,
+        )
+        for q in toggled
+    ]
+    parts += [
         render_to_string(f"{TEMPLATE}#{part}", context, request)
-        for part in (main_part, "verdict_panel", "verdict_bar", "verdict_announcement")
-    )
+        for part in ("verdict_panel", "verdict_bar", "verdict_announcement")
+    ]
+    html = "".join(parts)
     response = HttpResponse(html, status=UNPROCESSABLE if error else 200)
     if error:
         response["HX-Retarget"] = f"#q-{question_id}"
