@@ -301,6 +301,7 @@ class FlipView:
     to_text: str
     verdict: str
     verdict_label: str
+    text: str  # the change as a sentence: "Collect 1,000+ reviewed examples"
 
 
 @dataclass(frozen=True)
@@ -501,6 +502,7 @@ def lanes_report_view(
             to_text=rubric.questions[flip["question"]].describe(flip["to"]),
             verdict=flip["verdict"],
             verdict_label=rubric.verdict_label(flip["verdict"]),
+            text=flip["text"],
         )
         for flip in result.flips
     ]

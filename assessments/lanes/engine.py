@@ -307,7 +307,6 @@ def find_flips(
     before = {str(p) for p in validate_answers(answers, rubric)[1]}
     flips = []
     for question_id, value in asked.items():
-        question = rubric.questions[question_id]
         for option in _options(question_id, value, rubric):
             changed = {**answers, question_id: option}
             if {str(p) for p in validate_answers(changed, rubric)[1]} - before:
@@ -326,8 +325,9 @@ def find_flips(
                     "to": option,
                     "verdict": new_verdict,
                     "kind": kind,
-                    "text": f"{question.label}: {question.describe(option)} → "
-                    f"{rubric.verdict_label(new_verdict)}",
+                    # The change as a sentence ("Collect 1,000+ reviewed examples"),
+                    # worded by the rubric; the verdict it leads to is shown beside it.
+                    "text": rubric.flip_text(question_id, value, option),
                 }
             )
     return sorted(flips, key=lambda flip: flip["kind"] != "action")

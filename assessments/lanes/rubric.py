@@ -21,6 +21,7 @@ from assessments.lanes.conditions import (
     parse_answer_condition,
     parse_condition,
 )
+from assessments.lanes.flips import FlipWording, can_flip, flip_sentence, parse_flip_wording
 from assessments.rubric import (
     Choice,
     Question,
@@ -156,6 +157,7 @@ class LanesRubric:
     confidence_medium: int
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     upgrade: Upgrade | None = None  # how an assessment of an earlier rubric starts under this
+    flip_wording: Mapping[str, FlipWording] = field(default_factory=dict)  # [flips.text]
 
     @property
     def rules(self) -> tuple[LaneRule, ...]:
@@ -196,6 +198,16 @@ class LanesRubric:
 
     def confidence_label(self, confidence: str) -> str:
         return self.labels["confidence"][confidence]
+
+    def flip_text(self, question_id: str, before: Any, after: Any) -> str:
+        """The sentence for a flip: changing one answer from `before` to `after`."""
+        return flip_sentence(
+            self.flip_wording[question_id],
+            self.questions[question_id],
+            self.thresholds.values(),
+            before,
+            after,
+        )
 
 
 def _unique(codes: Iterable[str], what: str) -> None:
@@ -590,6 +602,9 @@ def parse_lanes_rubric(data: Mapping[str, Any]) -> LanesRubric:
     unknown = sorted(action - set(questions))
     if unknown:
         raise RubricError(f"flips.action names unknown questions {unknown}")
+    flip_wording = parse_flip_wording(
+        data["flips"].get("text", {}), questions, can_flip(lanes, questions, action)
+    )
     confidence = data["confidence"]
     return LanesRubric(
         version=data["version"],
@@ -612,4 +627,5 @@ def parse_lanes_rubric(data: Mapping[str, Any]) -> LanesRubric:
         confidence_medium=confidence["medium"],
         labels=_check_labels(data.get("labels", {})),
         upgrade=_upgrade(data.get("upgrade"), data["version"], questions),
+        flip_wording=flip_wording,
     )

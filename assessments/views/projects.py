@@ -11,15 +11,19 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from assessments.access import get_owned_assessment, get_owned_project
 from assessments.forms import ImportForm, ProjectForm
 from assessments.models import Assessment, Project
-from assessments.rubric import CURRENT_VERSION
 from assessments.services import create_project, evaluate_assessment, start_assessment
 from assessments.transfer import export_project, import_project
+from assessments.upgrade_view import reassess_to
 from assessments.validation import InvalidAnswers
 
 
 def _summary(assessment: Assessment | None) -> dict:
     evaluation = evaluate_assessment(assessment, include_flips=False) if assessment else None
-    return {"assessment": assessment, "evaluation": evaluation}
+    return {
+        "assessment": assessment,
+        "evaluation": evaluation,
+        "reassess_to": reassess_to(assessment) if assessment else None,
+    }
 
 
 @login_required
@@ -48,11 +52,13 @@ def project_create(request: HttpRequest) -> HttpResponse:
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_owned_project(request.user, pk)
     history = [_summary(a) for a in project.assessments.with_answers()]
-    return render(
-        request,
-        "assessments/project_detail.html",
-        {"project": project, "current": history[0] if history else None, "history": history[1:]},
-    )
+    context = {
+        "project": project,
+        "current": history[0] if history else None,
+        "history": history[1:],
+        "reassessable_history": any(item["reassess_to"] for item in history[1:]),
+    }
+    return render(request, "assessments/project_detail.html", context)
 
 
 @login_required
@@ -97,18 +103,19 @@ def assessment_reassess(request: HttpRequest, pk: int) -> HttpResponse:
     """A new assessment on the current rubric, started from this one of an earlier rubric
     (which stays exactly as it is, share links and all)."""
     source = get_owned_assessment(request.user, pk)
-    if source.rubric_version == CURRENT_VERSION:
+    version = reassess_to(source)
+    if version is None:
         messages.error(
             request,
-            f"This assessment already uses rubric {CURRENT_VERSION}: there is nothing to "
-            "re-assess. Nothing was changed.",
+            f"This assessment already uses rubric {source.rubric_version}, the current one: "
+            "there is nothing to re-assess, and nothing was changed.",
         )
         return redirect(source.project)
     assessment = start_assessment(source.project, source=source)
     messages.success(
         request,
-        f"New assessment on rubric {CURRENT_VERSION} started from your rubric "
-        f"{source.rubric_version} answers. Answer what is new below; the "
+        f"New assessment on rubric {version} started from your rubric "
+        f"{source.rubric_version} answers: answer what is new below. The "
         f"{source.rubric_version} assessment stays as it is.",
     )
     return redirect("questionnaire", pk=assessment.pk)

@@ -15,6 +15,7 @@ from assessments.forms import ShareLinkForm
 from assessments.models import Assessment
 from assessments.report_bodies import render_report_body
 from assessments.services import evaluate_assessment
+from assessments.upgrade_view import upgrade_context
 
 
 def report_context(assessment: Assessment, mode: str) -> dict[str, Any]:
@@ -76,4 +77,5 @@ def render_report(request: HttpRequest, assessment: Assessment, mode: str) -> Ht
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = get_owned_assessment(request.user, pk)
     context = report_context(assessment, mode="owner") | share_panel_context(assessment)
+    context |= upgrade_context(assessment, context["evaluation"])
     return render(request, "assessments/report.html", context)

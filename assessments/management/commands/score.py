@@ -87,9 +87,16 @@ def lanes_result_as_text(result: LanesResult, rubric: LanesRubric) -> str:
         for s in result.signals
     ]
     lines += ["", "What would change the verdict:"]
-    lines += [_wrap(f"- [{f['kind']}] {f['text']}") for f in result.flips] or [
-        "  (no single answer)"
-    ]
+    for kind, heading in (
+        ("action", "Things you can do"),
+        ("situation", "If the situation differed"),
+    ):
+        flips = [f for f in result.flips if f["kind"] == kind]
+        if flips:
+            lines.append(f"  {heading}:")
+            lines += [_wrap(f"- {f['text']} → {label(f['verdict'])}", "    ") for f in flips]
+    if not result.flips:
+        lines.append("  (no single answer)")
     lines += ["", "Warnings:"]
     lines += [_wrap(f"- {w['message']}") for w in result.warnings] or ["  (none)"]
     lines += ["", "Next steps:"]
