@@ -11,7 +11,8 @@ from assessments.models import Answer, Assessment, NotLoaded, Project
 from assessments.rubric import CURRENT_VERSION, load_rubric
 from assessments.services import create_project, evaluate_assessment, save_answers, start_assessment
 from assessments.validation import InvalidAnswers, changes_from_values, parse_question
-from tests.factories import V1AssessmentFactory, ProjectFactory, loaded, set_answers, stored_answers
+from tests.factories import ProjectFactory, V1AssessmentFactory, loaded, set_answers, stored_answers
+from tests.test_upgrade import answers_per_spec
 
 pytestmark = pytest.mark.django_db
 
@@ -76,12 +77,22 @@ def test_answers_are_read_only_from_an_assessment_loaded_with_them(complete_asse
 
 
 def test_a_new_assessment_copies_the_current_answers(project, complete_assessment):
+    """From a v1 current assessment: a v2 one, its answers carried over as the spec says."""
     first = complete_assessment
+    v1_answers = stored_answers(first)
     second = start_assessment(project)
 
     assert Project.objects.with_assessments().get(pk=project.pk).current_assessment == second
-    assert stored_answers(second) == stored_answers(first)
+    assert (second.rubric_version, second.carried_from_id) == (CURRENT_VERSION, first.pk)
+    assert stored_answers(second) == answers_per_spec(v1_answers)
+    # support-bot: retrieval_possible "yes" -> "remote"; prompt_baseline "below_80" is asked
+    # differently now, so it is left unanswered; everything else is copied as is.
+    assert v1_answers["retrieval_possible"] == "yes"
+    assert stored_answers(second)["retrieval_possible"] == "remote"
+    assert v1_answers["prompt_baseline"] == "below_80"
+    assert "prompt_baseline" not in stored_answers(second)
     set_answers(second, {"latency": "batch"})
+    assert stored_answers(first) == v1_answers
     assert stored_answers(first)["latency"] == "interactive"
 
 

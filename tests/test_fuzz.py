@@ -37,6 +37,7 @@ from assessments.transfer import export_project
 from assessments.validation import MAX_MONTHLY_QUERIES, validate_answers
 from tests.conftest import World
 from tests.factories import stored_answers
+from tests.test_upgrade import answers_per_spec
 
 pytestmark = pytest.mark.django_db
 
@@ -582,7 +583,10 @@ def test_assessment_create_ignores_the_body(world, clients, data, encoding):
         assert response.status_code == 302
         newest = Project.objects.with_assessments().get(pk=world.project.pk).current_assessment
         assert newest.pk != world.assessment.pk
-        assert stored_answers(newest) == stored_answers(world.assessment)
+        # world.assessment is v1: the new v2 one starts from its answers as the spec says.
+        assert (newest.rubric_version, newest.carried_from_id) == ("v2", world.assessment.pk)
+        assert stored_answers(newest) == answers_per_spec(stored_answers(world.assessment))
+        assert stored_answers(world.assessment) == world.answers
 
 
 # --- Import (a JSON file upload) ---------------------------------------------------------
@@ -904,6 +908,7 @@ ID_ROUTES = [
     ("project_edit", "POST"),
     ("project_delete", "POST"),
     ("assessment_create", "POST"),
+    ("assessment_reassess", "POST"),
     ("questionnaire", "POST"),
     ("report", "GET"),
     ("memo", "GET"),
@@ -1022,6 +1027,7 @@ ENDPOINTS = [
     Endpoint("project_edit", ("project",), writes_on=frozenset({302})),
     Endpoint("project_delete", ("project",), writes_on=frozenset({302}), reads_body=False),
     Endpoint("assessment_create", ("project",), writes_on=frozenset({302}), reads_body=False),
+    Endpoint("assessment_reassess", ("assessment",), writes_on=frozenset({302}), reads_body=False),
     Endpoint("questionnaire", ("assessment",), writes_on=frozenset({302})),
     Endpoint("save_question", ("assessment", "latency"), writes_on=frozenset({200, 302})),
     Endpoint("share_create", ("assessment",), writes_on=frozenset({200})),

@@ -6,12 +6,14 @@ Each broken rubric is v1.toml with one thing broken, so the error can only come 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 import tomllib
 from typing import Any
 
 import pytest
 
+from assessments.lanes.rubric import check_upgrade
 from assessments.rubric import (
     CURRENT_VERSION,
     RUBRIC_DIR,
@@ -440,3 +442,254 @@ def test_a_v2_signal_informing_an_unknown_lane_is_refused():
     data = v2_data()
     next(s for s in data["signals"] if s["id"] == "limited_infra_budget")["lane"] = "budget"
     refused(data, "signal limited_infra_budget informs unknown lane 'budget'")
+
+
+# --- Rubric v2's [upgrade] table: the v1 -> v2 mapping, checked against both rubrics ----------
+
+
+def _set(path: str, value: Any) -> Any:
+    """A change to v2's [upgrade] table: set (or, with value None, delete) `path`."""
+
+    def change(upgrade: dict[str, Any]) -> None:
+        *parents, key = path.split(".")
+        table = upgrade
+        for parent in parents:
+            table = table[parent]
+        if value is None:
+            del table[key]
+        else:
+            table[key] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_set("from", "v0"), "upgrade.from: unknown rubric version 'v0'"),
+        (_set("from", "v2"), "upgrade.from names this rubric's own version 'v2'"),
+        (
+            _set("renames.kb_size", {"under_50k": "under_50k"}),
+            "upgrade.renames: 'kb_size' is not a question of v1",
+        ),
+        (
+            _set("renames.eval_set", {"yes": "small", "no": "none", "maybe": "small"}),
+            "upgrade.renames of 'eval_set': v1 has no choices ['maybe']",
+        ),
+        (
+            _set("renames.eval_set", {"yes": "medium", "no": "none"}),
+            "upgrade.renames of 'eval_set': v2 has no choices ['medium']",
+        ),
+        (
+            _set("renames.eval_set", "small"),
+            "upgrade.renames of 'eval_set' must map v1 choices to v2 choices",
+        ),
+        (
+            _set("left_unanswered.kb_size", {"why": "v1 did not ask it."}),
+            "upgrade.left_unanswered: 'kb_size' is not a question of v1",
+        ),
+        (
+            _set("left_unanswered.labeled_examples.choices", ["under_200", "under_20"]),
+            "upgrade.left_unanswered of 'labeled_examples': v1 has no choices ['under_20']",
+        ),
+        (
+            _set("left_unanswered.labeled_examples.choices", ["under_200", "200_999"]),
+            "upgrade.left_unanswered of 'labeled_examples': ['200_999'] are choices of v2 too "
+            "(they are copied as is)",
+        ),
+        (
+            _set("left_unanswered.prompt_baseline.choices", ["below_80", "above_80", "not_tried"]),
+            "upgrade.left_unanswered of 'prompt_baseline': ['not_tried'] are renamed too",
+        ),
+        (
+            _set("left_unanswered.eval_set", {"why": "Asked differently now."}),
+            "upgrade.left_unanswered of 'eval_set': ['no', 'yes'] are renamed too",
+        ),
+        (
+            _set("left_unanswered.labeled_examples.why", None),
+            "upgrade.left_unanswered of 'labeled_examples' needs a `why`",
+        ),
+        (
+            _set("left_unanswered.labeled_examples.choices", []),
+            "upgrade.left_unanswered of 'labeled_examples': `choices` must be a non-empty list "
+            "of ids (leave it out to leave every answer unanswered)",
+        ),
+        (
+            _set("renames.eval_set", None),
+            "upgrade from v1: choices ['yes', 'no'] of 'eval_set' are not in v2, not renamed "
+            "and not left unanswered",
+        ),
+        (
+            _set("left_unanswered.labeled_examples", None),
+            "upgrade from v1: choices ['under_200'] of 'labeled_examples' are not in v2, not "
+            "renamed and not left unanswered",
+        ),
+    ],
+)
+def test_a_broken_upgrade_table_is_refused(change, message):
+    data = v2_data()
+    change(data["upgrade"])
+    refused(data, message)
+
+
+def test_every_answer_to_a_question_can_be_left_unanswered_with_one_why():
+    data = v2_data()
+    data["upgrade"]["left_unanswered"]["budget"] = {"why": "Asked differently now."}
+
+    left = parse_rubric(data).upgrade.left_unanswered["budget"]
+
+    assert (left.choices, left.why) == (frozenset(), "Asked differently now.")
+
+
+def _v2_questions_where(question_id: str, **change: Any) -> dict[str, Any]:
+    """v2's questions with one changed (kind=...) or, without a change, gone."""
+    questions = dict(load_rubric("v2").questions)
+    if change:
+        questions[question_id] = dataclasses.replace(questions[question_id], **change)
+    else:
+        del questions[question_id]
+    return questions
+
+
+@pytest.mark.parametrize(
+    ("questions", "message"),
+    [
+        (
+            _v2_questions_where("eval_set"),
+            "upgrade.renames: 'eval_set' is not a question of v2",
+        ),
+        (
+            _v2_questions_where("budget"),
+            "upgrade from v1: 'budget' is not a question of v2: leave it unanswered",
+        ),
+        (
+            _v2_questions_where("budget", kind="multi"),
+            "upgrade from v1: 'budget' is multi in v2: leave it unanswered",
+        ),
+    ],
+)
+def test_an_upgrade_naming_what_the_new_rubric_lacks_is_refused(questions, message):
+    upgrade = load_rubric("v2").upgrade
+    with pytest.raises(RubricError, match=f"^{re.escape(message)}$"):
+        check_upgrade(upgrade, load_rubric("v1"), questions, "v2")
+
+
+# --- Rubric v2: every flip has its sentence ([flips.text]) ------------------------------------
+
+
+def _flip_text(data: dict[str, Any]) -> dict[str, Any]:
+    return data["flips"]["text"]
+
+
+def _set(path: str, value: Any) -> Any:
+    """A change to [flips.text]: set the value at a dotted path (None deletes it)."""
+
+    def change(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        table = _flip_text(data)
+        for key in parents:
+            table = table[key]
+        if value is None:
+            del table[last]
+        else:
+            table[last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["flips"].update(text=["x"]), "flips.text must be a table of questions"),
+        (_set("hire", {"to": {}}), "flips.text names unknown questions ['hire']"),
+        (
+            _set("kb_size", None),
+            "flips.text has no wording for 'kb_size', whose answer can change the verdict",
+        ),
+        (
+            _set("knowledge_needs", None),  # read by the ask_if of most knowledge questions
+            "flips.text has no wording for 'knowledge_needs', whose answer can change the "
+            "verdict",
+        ),
+        (
+            _set("team_ml", None),  # an action: worded even while no lane rule reads it
+            "flips.text has no wording for 'team_ml', whose answer can change the verdict",
+        ),
+        (_set("latency", "fast"), "flips.text.latency must be a table"),
+        (
+            _set("latency.up", {"realtime": "If it were fast"}),
+            "flips.text.latency: single questions without an order take ['to'], not ['up']",
+        ),
+        (
+            _set("monthly_queries.to", {}),
+            "flips.text.monthly_queries: integer questions take ['below', 'reached'], not ['to']",
+        ),
+        (
+            _set("latency.situations", ["batch"]),
+            "flips.text.latency.situations: 'latency' is not an action question",
+        ),
+        (
+            _set("eval_set.situations", "none"),
+            "flips.text.eval_set.situations must be a list of choices",
+        ),
+        (
+            _set("eval_set.situations", ["nothing"]),
+            "flips.text.eval_set.situations names unknown choices ['nothing']",
+        ),
+        (_set("latency.to.batch", ""), "flips.text.latency.to must map choices to text"),
+        (
+            _set("latency.to.slow", "If it were slow"),
+            "flips.text.latency.to names unknown choices ['slow']",
+        ),
+        (
+            _set("latency.to.batch", None),
+            "flips.text.latency has no sentence for a change to 'batch'",
+        ),
+        (
+            _set("kb_size.to.unknown", None),  # outside the order: `to` is the only way there
+            "flips.text.kb_size has no sentence for a change to 'unknown'",
+        ),
+        (
+            _set("kb_size.to.over_1m", None),  # reachable from `unknown`, outside the order
+            "flips.text.kb_size has no sentence for a change to 'over_1m'",
+        ),
+        (
+            _set("labeled_examples.up.200_999", None),
+            "flips.text.labeled_examples has no sentence for a change up to '200_999'",
+        ),
+        (
+            _set("labeled_examples.down.none", None),
+            "flips.text.labeled_examples has no sentence for a change down to 'none'",
+        ),
+        (
+            _set("knowledge_needs.add", "If you also needed more"),
+            "flips.text.knowledge_needs.add must be text containing {choice}",
+        ),
+        (
+            _set("knowledge_needs.remove", None),
+            "flips.text.knowledge_needs.remove must be text containing {choice}",
+        ),
+        (
+            _set("knowledge_needs.phrases.catalog", None),
+            "flips.text.knowledge_needs.phrases has no phrase for 'catalog'",
+        ),
+        (
+            _set("knowledge_needs.to", {}),
+            "flips.text.knowledge_needs has no sentence for a change to 'none'",
+        ),
+        (
+            _set("monthly_queries.reached", "If volume grew"),
+            "flips.text.monthly_queries.reached must be text containing {threshold}",
+        ),
+    ],
+)
+def test_flip_wording_missing_or_broken_is_refused(change, message):
+    data = v2_data()
+    change(data)
+    refused(data, message)
+
+
+def test_a_question_no_rule_reads_needs_no_flip_wording():
+    data = v2_data()
+    assert "budget" not in _flip_text(data)  # read by warnings only: it never flips
+    assert "budget" not in parse_rubric(data).flip_wording

@@ -376,7 +376,60 @@ def test_collecting_examples_is_an_action_flip_to_hybrid():
     assert result.verdict == "rag"
     flip = next(f for f in result.flips if f["question"] == "labeled_examples")
     assert (flip["to"], flip["verdict"], flip["kind"]) == ("1000_plus", "hybrid", "action")
+    assert flip["text"] == "Collect 1,000+ reviewed examples"
     assert result.flips[0]["kind"] == "action"
+
+
+def test_fewer_examples_is_the_situation_differing_not_something_to_do():
+    result = scored(
+        prompt_baseline="not_measured", labeled_examples="1000_plus", behavior_needs=["taxonomy"]
+    )
+    assert result.verdict == "hybrid"
+    flip = next(f for f in result.flips if f["to"] == "200_999")
+    assert (flip["kind"], flip["text"]) == ("situation", "If you had only 200–999 reviewed examples")
+
+
+@pytest.mark.parametrize(
+    ("changes", "question", "to", "kind", "text"),
+    [
+        (
+            {"retrieval_possible": "no", "kb_size": "over_1m", "behavior_needs": ["none"]},
+            "retrieval_possible", "local_only", "action", "Build a local index",
+        ),
+        ({}, "retrieval_possible", "no", "situation", "If nothing could be looked up at request time"),
+        ({}, "prompt_baseline", "meets", "action", "Improve prompting until it meets your bar"),
+        (
+            {"prompt_baseline": "not_measured", "labeled_examples": "200_999"},
+            "prompt_baseline", "far", "action",
+            "Measure prompting on your evaluation set and find it well short of your bar",
+        ),
+        ({}, "prompt_baseline", "not_measured", "situation", "If prompting had not been measured yet"),
+        ({}, "ft_availability", "none", "situation", "If you could not fine-tune the model you would use"),
+        (
+            {"kb_size": "50k_200k", "behavior_needs": ["none"]},
+            "kb_size", "200k_1m", "situation", "If the knowledge grew past 200k tokens",
+        ),
+        (
+            {"kb_size": "50k_200k", "behavior_needs": ["none"]},
+            "latency", "realtime", "situation", "If latency had to be sub-second (voice)",
+        ),
+        (
+            {"kb_size": "50k_200k", "behavior_needs": ["none"]},
+            "knowledge_needs", ["documents", "customer_data"], "situation",
+            "If you also needed per-account customer records",
+        ),
+        (
+            {"behavior_needs": ["format", "taxonomy"], "prompt_baseline": "not_measured"},
+            "behavior_needs", ["format"], "situation",
+            "If you no longer needed custom labels or classification",
+        ),
+        ({}, "behavior_needs", ["none"], "situation", "If the model needed no change in behaviour"),
+    ],
+)  # fmt: skip
+def test_each_flip_reads_as_a_sentence_from_the_rubric(changes, question, to, kind, text):
+    result = scored(**changes)
+    flip = next(f for f in result.flips if (f["question"], f["to"]) == (question, to))
+    assert (flip["kind"], flip["text"]) == (kind, text)
 
 
 def test_monthly_queries_flips_to_the_nearest_value_across_the_threshold():
@@ -384,8 +437,33 @@ def test_monthly_queries_flips_to_the_nearest_value_across_the_threshold():
     assert result.verdict == "long_context"
     flip = next(f for f in result.flips if f["question"] == "monthly_queries")
     assert (flip["to"], flip["verdict"], flip["kind"]) == (100_000, "rag", "situation")
+    assert flip["text"] == "If volume reached 100,000 queries a month"
     back = scored(kb_size="50k_200k", behavior_needs=["none"], monthly_queries=100_000)
-    assert next(f for f in back.flips if f["question"] == "monthly_queries")["to"] == 99_999
+    flip = next(f for f in back.flips if f["question"] == "monthly_queries")
+    assert (flip["to"], flip["text"]) == (99_999, "If volume fell below 100,000 queries a month")
+
+
+# Every choice id with an underscore: none may show through a flip's sentence.
+RAW_IDS = {c for q in V2.questions.values() for c in q.choice_ids if "_" in c}
+
+
+def _reads_as_a_sentence(flip: dict[str, Any]) -> None:
+    """A deed for an action ("Collect 1,000+ reviewed examples"), a condition for a
+    situation ("If the knowledge grew past 200k tokens"); never a raw id or the verdict."""
+    text = flip["text"]
+    assert text and text[0].isupper(), flip
+    assert "_" not in text and not {c for c in RAW_IDS if c in text}, flip
+    assert "→" not in text, flip
+    assert text.startswith("If ") == (flip["kind"] == "situation"), flip
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["id"] for s in SCENARIOS])
+def test_every_flip_of_every_worked_case_reads_as_a_sentence(scenario):
+    result = score(clean_answers(scenario["answers"], V2), V2)
+    for flip in result.flips:
+        _reads_as_a_sentence(flip)
+    kinds = [flip["kind"] for flip in result.flips]
+    assert kinds == sorted(kinds)  # actions first, then situations
 
 
 # --- Properties -------------------------------------------------------------------------------
@@ -463,9 +541,9 @@ def test_every_flip_applied_gives_the_verdict_it_announces(answers):
     for flip in result.flips:
         changed = clean_answers({**answers, flip["question"]: flip["to"]}, V2)
         assert decide(changed, V2) == flip["verdict"] != result.verdict
-        assert flip["kind"] == (
-            "action" if flip["question"] in V2.action_questions else "situation"
-        )
+        if flip["question"] not in V2.action_questions:
+            assert flip["kind"] == "situation"
+        _reads_as_a_sentence(flip)
         assert flip["question"] not in result.not_asked
 
 

@@ -242,6 +242,17 @@ def second_assessment_started(w: World, user: User) -> None:
     assert w.project.assessments.count() == 2
 
 
+def reassessed_on_v2(w: World, user: User) -> None:
+    """A new v2 assessment of the project, started from the (v1) world.assessment."""
+    newest = w.project.assessments.first()
+    assert newest.pk != w.assessment.pk
+    assert (newest.rubric_version, newest.carried_from_id) == ("v2", w.assessment.pk)
+
+
+def newest_questionnaire(w: World) -> str:
+    return reverse("questionnaire", args=[w.project.assessments.first().pk])
+
+
 def latency_saved(w: World, user: User) -> None:
     assert stored_answers(w.assessment)["latency"] == "batch"
 
@@ -401,6 +412,14 @@ TABLE = [
         lambda w: {"latency": "batch"},
         writes=owner_writes("POST", "HTMX"),
         effect=latency_saved,
+    ),
+    # Re-assess a v1 assessment on v2: a new assessment (world.assessment is v1 and unchanged).
+    Entry(
+        "assessment_reassess",
+        owner_only(NOT_ALLOWED, redirect(newest_questionnaire)),
+        assessment_kwargs,
+        writes=owner_writes("POST", "HTMX"),
+        effect=reassessed_on_v2,
     ),
     Entry("report", owner_only(OK, NOT_ALLOWED), assessment_kwargs),
     Entry("memo", owner_only(OK, NOT_ALLOWED), assessment_kwargs),

@@ -12,12 +12,13 @@ from django.utils import timezone
 from assessments.models import Answer, Assessment, Project
 from tests.conftest import scenario_answers
 from tests.factories import (
-    V1AssessmentFactory,
     ExampleProjectFactory,
     ProjectFactory,
+    V1AssessmentFactory,
     set_answers,
     stored_answers,
 )
+from tests.test_upgrade import answers_per_spec
 
 pytestmark = pytest.mark.django_db
 
@@ -301,18 +302,25 @@ def test_start_new_assessment_copies_the_current_answers(
     assert second != first
     assert response.status_code == 302
     assert response.url == reverse("questionnaire", args=[second.pk])
-    assert stored_answers(second) == stored_answers(first) == complete_answers
+    # The current assessment is v1: the new one is v2, its answers carried over as the spec
+    # says (retrieval_possible "yes" -> "remote"; prompt_baseline "below_80" left unanswered).
+    assert stored_answers(first) == complete_answers
+    assert stored_answers(second) == answers_per_spec(complete_answers)
+    assert stored_answers(second)["retrieval_possible"] == "remote"
+    assert "prompt_baseline" not in stored_answers(second)
+    assert (second.rubric_version, second.carried_from_id) == ("v2", first.pk)
     assert project.assessments.count() == 2
     page = owner_client.get(response.url).content.decode()
     assert "New assessment started with your current answers" in page
 
 
 def test_changing_the_new_assessment_leaves_the_old_one_alone(
-    owner_client, project, complete_assessment
+    owner_client, project, complete_assessment, complete_answers
 ):
     first = complete_assessment
     owner_client.post(reverse("assessment_create", args=[project.pk]))
     second = current_assessment(project)
+    assert stored_answers(second) == answers_per_spec(complete_answers)
 
     owner_client.post(
         reverse("save_question", args=[second.pk, "latency"]),
@@ -320,7 +328,8 @@ def test_changing_the_new_assessment_leaves_the_old_one_alone(
         HTTP_HX_REQUEST="true",
     )
 
-    assert stored_answers(second)["latency"] == "batch"
+    assert stored_answers(second) == answers_per_spec(complete_answers) | {"latency": "batch"}
+    assert stored_answers(first) == complete_answers
     assert stored_answers(first)["latency"] == "interactive"
 
 
@@ -331,7 +340,9 @@ def test_project_page_shows_the_current_assessment_and_the_history(
     owner_client, project, complete_assessment, complete_answers
 ):
     first = complete_assessment
-    second = V1AssessmentFactory(project=project, answers=complete_answers | {"latency": "realtime"})
+    second = V1AssessmentFactory(
+        project=project, answers=complete_answers | {"latency": "realtime"}
+    )
 
     response = owner_client.get(reverse("project_detail", args=[project.pk]))
 

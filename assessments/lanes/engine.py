@@ -317,7 +317,7 @@ def find_flips(
                 continue
             if new_verdict == verdict:
                 continue
-            kind = "action" if question_id in rubric.action_questions else "situation"
+            kind = rubric.flip_kind(question_id, value, option)
             flips.append(
                 {
                     "question": question_id,

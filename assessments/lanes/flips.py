@@ -19,7 +19,7 @@ CHOICE = "{choice}"
 THRESHOLD = "{threshold}"
 # The keys each kind of question takes; `up`/`down` only with an `order`.
 KEYS = {
-    "single": frozenset({"to", "up", "down"}),
+    "single": frozenset({"to", "up", "down", "situations"}),
     "multi": frozenset({"to", "add", "remove", "phrases"}),
     "integer": frozenset({"reached", "below"}),
 }
@@ -42,6 +42,17 @@ class FlipWording:
     remove: str = ""
     reached: str = ""
     below: str = ""
+    # An action question's choices a change to which is the situation differing (losing
+    # what the team has), not something to do.
+    situations: frozenset[str] = frozenset()
+
+    def is_deed(self, question: Question, before: Any, after: Any) -> bool:
+        """Whether changing an action question's answer is something the team can do: not
+        a move down its order (fewer examples) and not a change to one of its situations."""
+        order = question.order
+        if before in order and after in order and order.index(after) < order.index(before):
+            return False
+        return after not in self.situations
 
 
 def flip_sentence(
@@ -105,19 +116,34 @@ def _choice_map(raw: Any, question: Question, where: str) -> dict[str, str]:
     return dict(raw)
 
 
-def _wording(raw: Any, question: Question) -> FlipWording:
+def _choices(raw: Any, question: Question, where: str) -> frozenset[str]:
+    if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
+        raise RubricError(f"{where} must be a list of choices")
+    unknown = sorted(set(raw) - set(question.choice_ids))
+    if unknown:
+        raise RubricError(f"{where} names unknown choices {unknown}")
+    return frozenset(raw)
+
+
+def _wording(raw: Any, question: Question, action: bool) -> FlipWording:
     where = f"flips.text.{question.id}"
     if not isinstance(raw, Mapping):
         raise RubricError(f"{where} must be a table")
+    if "situations" in raw and not action:
+        raise RubricError(f"{where}.situations: {question.id!r} is not an action question")
     allowed = KEYS[question.kind] - (set() if question.order else {"up", "down"})
+    allowed -= set() if action else {"situations"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         without = " without an order" if question.kind == "single" and not question.order else ""
         raise RubricError(
-            f"{where}: a {question.kind} question{without} takes {sorted(allowed)}, not {unknown}"
+            f"{where}: {question.kind} questions{without} take {sorted(allowed)}, not {unknown}"
         )
     given: dict[str, Any] = {}
     for key in sorted(allowed):
+        if key == "situations":
+            given[key] = _choices(raw.get(key, []), question, f"{where}.{key}")
+            continue
         if key in CHOICE_MAPS:
             given[key] = _choice_map(raw.get(key, {}), question, f"{where}.{key}")
             continue
@@ -161,7 +187,7 @@ def _check_complete(wording: FlipWording, question: Question, where: str) -> Non
 
 
 def parse_flip_wording(
-    raw: Any, questions: Mapping[str, Question], must: Iterable[str]
+    raw: Any, questions: Mapping[str, Question], must: Iterable[str], action: Iterable[str]
 ) -> dict[str, FlipWording]:
     """[flips.text], complete for every question in `must` (and for any it words)."""
     if not isinstance(raw, Mapping):
@@ -175,4 +201,5 @@ def parse_flip_wording(
                 f"flips.text has no wording for {question_id!r}, whose answer can change "
                 "the verdict"
             )
-    return {q: _wording(raw[q], questions[q]) for q in questions if q in raw}
+    action = set(action)
+    return {q: _wording(raw[q], questions[q], q in action) for q in questions if q in raw}

@@ -209,6 +209,15 @@ class LanesRubric:
             after,
         )
 
+    def flip_kind(self, question_id: str, before: Any, after: Any) -> str:
+        """"action" for a change the team can make (an action question's deed, see
+        FlipWording.is_deed), else "situation"."""
+        if question_id in self.action_questions and self.flip_wording[question_id].is_deed(
+            self.questions[question_id], before, after
+        ):
+            return "action"
+        return "situation"
+
 
 def _unique(codes: Iterable[str], what: str) -> None:
     seen: set[str] = set()
@@ -526,7 +535,8 @@ def check_upgrade(
                 f"upgrade.left_unanswered of {question_id!r}: {kept} are choices of {version} "
                 "too (they are copied as is)"
             )
-        renamed = sorted(left.choices & set(upgrade.renames.get(question_id, {})))
+        every = left.choices or set(old_question.choice_ids)  # no choices: all of them
+        renamed = sorted(every & set(upgrade.renames.get(question_id, {})))
         if renamed:
             raise RubricError(
                 f"upgrade.left_unanswered of {question_id!r}: {renamed} are renamed too"
@@ -603,7 +613,7 @@ def parse_lanes_rubric(data: Mapping[str, Any]) -> LanesRubric:
     if unknown:
         raise RubricError(f"flips.action names unknown questions {unknown}")
     flip_wording = parse_flip_wording(
-        data["flips"].get("text", {}), questions, can_flip(lanes, questions, action)
+        data["flips"].get("text", {}), questions, can_flip(lanes, questions, action), action
     )
     confidence = data["confidence"]
     return LanesRubric(
