@@ -75,7 +75,7 @@ class LivePanel:
 
     @property
     def lanes_text(self) -> str:
-        """"Knowledge: in the prompt · Behaviour: prompting" ("…" for an unsettled lane)."""
+        """ "Knowledge: in the prompt · Behaviour: prompting" ("…" for an unsettled lane)."""
         return " · ".join(f"{lane.label}: {lane.value_label or UNSETTLED}" for lane in self.lanes)
 
     @property
@@ -98,8 +98,11 @@ def _ladder(lanes: Mapping[str, LaneProgress], verdict: str, rubric: LanesRubric
         LiveRung(
             approach.id,
             approach.label,
-            "chosen" if approach.id == verdict else
-            "possible" if approach.id in possible and not verdict else "excluded",
+            "chosen"
+            if approach.id == verdict
+            else "possible"
+            if approach.id in possible and not verdict
+            else "excluded",
         )  # fmt: skip
         for approach in rubric.approaches
     )

@@ -296,12 +296,10 @@ class Point:
 @dataclass(frozen=True)
 class FlipView:
     kind: str  # "action" or "situation"
-    question_id: str
-    label: str
-    to_text: str
+    question_id: str  # the answer it changes (the sentence links to it)
+    text: str  # the change as the rubric words it: "Collect 1,000+ reviewed examples"
     verdict: str
     verdict_label: str
-    text: str  # the change as a sentence: "Collect 1,000+ reviewed examples"
 
 
 @dataclass(frozen=True)
@@ -498,11 +496,9 @@ def lanes_report_view(
         FlipView(
             kind=flip["kind"],
             question_id=flip["question"],
-            label=rubric.questions[flip["question"]].label,
-            to_text=rubric.questions[flip["question"]].describe(flip["to"]),
+            text=flip["text"],
             verdict=flip["verdict"],
             verdict_label=rubric.verdict_label(flip["verdict"]),
-            text=flip["text"],
         )
         for flip in result.flips
     ]

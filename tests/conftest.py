@@ -15,7 +15,7 @@ from assessments.models import Assessment, Project, ShareLink
 from assessments.report_bodies import clear_report_bodies
 from assessments.rubric import load_rubric
 from assessments.sharing import create_share_link, revoke_share_link
-from tests.factories import V1AssessmentFactory, ExampleProjectFactory, ProjectFactory, UserFactory
+from tests.factories import ExampleProjectFactory, ProjectFactory, UserFactory, V1AssessmentFactory
 
 # CI replays the same examples on every run, so a run that lands is reproducible; on a
 # developer's machine each run explores new ones (`HYPOTHESIS_PROFILE=default` in CI too).

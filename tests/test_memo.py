@@ -22,7 +22,7 @@ from assessments.pdf import (
     static_bytes,
 )
 from assessments.services import evaluate_assessment
-from tests.factories import V1AssessmentFactory, ProjectFactory, loaded, set_answers
+from tests.factories import ProjectFactory, V1AssessmentFactory, loaded, set_answers
 
 pytestmark = pytest.mark.django_db
 

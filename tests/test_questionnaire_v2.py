@@ -232,5 +232,6 @@ def test_the_panel_reasons_are_the_rules_that_chose_the_verdict(answers, dropped
     lanes = {lane: p.decision.value for lane, p in evaluation.lanes.items()}
     assert verdict_for(lanes, V2) == panel.verdict
     assert [r.title for r in panel.reasons] == [
-        f"{V2.lane(lane).label}: {V2.lane(lane).value_label(value)}" for lane, value in lanes.items()
+        f"{V2.lane(lane).label}: {V2.lane(lane).value_label(value)}"
+        for lane, value in lanes.items()
     ]

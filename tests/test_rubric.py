@@ -608,8 +608,7 @@ def _set(path: str, value: Any) -> Any:
         ),
         (
             _set("knowledge_needs", None),  # read by the ask_if of most knowledge questions
-            "flips.text has no wording for 'knowledge_needs', whose answer can change the "
-            "verdict",
+            "flips.text has no wording for 'knowledge_needs', whose answer can change the verdict",
         ),
         (
             _set("team_ml", None),  # an action: worded even while no lane rule reads it

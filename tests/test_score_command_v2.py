@@ -93,6 +93,32 @@ def test_text_format_is_a_readable_v2_summary_with_the_rubric_labels(tmp_path):
         "Warnings:", "Next steps:",
     ):  # fmt: skip
         assert heading in lines
+    # What would change it: the rubric's sentences, actions first, each with its verdict.
+    flips = lines[lines.index("What would change the verdict:") + 1 : lines.index("Warnings:") - 1]
+    assert flips == [
+        "  Things you can do:",
+        "    - Improve prompting until it meets your bar → RAG",
+        "  If the situation were different:",
+        "    - If the model needed nothing beyond what a base model knows → Fine-tuning",
+        "    - If nothing could be looked up at request time → Fine-tuning",
+        "    - If the model needed no change in behaviour → RAG",
+        "    - If prompting had not been measured yet → RAG",
+        "    - If you could not fine-tune the model you would use → RAG",
+    ]
+
+
+def test_json_flips_carry_their_sentence_beside_the_spec_fields(tmp_path):
+    result = json.loads(call_score(tmp_path, {"rubric_version": "v2", "answers": BASE}))
+    assert result["flips"][0] == {
+        "question": "prompt_baseline",
+        "from": "far",
+        "to": "meets",
+        "verdict": "rag",
+        "kind": "action",
+        "text": "Improve prompting until it meets your bar",
+    }
+    assert all(set(flip) == {"question", "from", "to", "verdict", "kind", "text"}
+               for flip in result["flips"])  # fmt: skip
 
 
 def test_text_format_lists_blockers_and_questions_not_asked(tmp_path):

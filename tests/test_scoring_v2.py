@@ -386,7 +386,10 @@ def test_fewer_examples_is_the_situation_differing_not_something_to_do():
     )
     assert result.verdict == "hybrid"
     flip = next(f for f in result.flips if f["to"] == "200_999")
-    assert (flip["kind"], flip["text"]) == ("situation", "If you had only 200–999 reviewed examples")
+    assert (flip["kind"], flip["text"]) == (
+        "situation",
+        "If you had only 200–999 reviewed examples",
+    )
 
 
 @pytest.mark.parametrize(
@@ -396,15 +399,24 @@ def test_fewer_examples_is_the_situation_differing_not_something_to_do():
             {"retrieval_possible": "no", "kb_size": "over_1m", "behavior_needs": ["none"]},
             "retrieval_possible", "local_only", "action", "Build a local index",
         ),
-        ({}, "retrieval_possible", "no", "situation", "If nothing could be looked up at request time"),
+        (
+            {}, "retrieval_possible", "no", "situation",
+            "If nothing could be looked up at request time",
+        ),
         ({}, "prompt_baseline", "meets", "action", "Improve prompting until it meets your bar"),
         (
             {"prompt_baseline": "not_measured", "labeled_examples": "200_999"},
             "prompt_baseline", "far", "action",
             "Measure prompting on your evaluation set and find it well short of your bar",
         ),
-        ({}, "prompt_baseline", "not_measured", "situation", "If prompting had not been measured yet"),
-        ({}, "ft_availability", "none", "situation", "If you could not fine-tune the model you would use"),
+        (
+            {}, "prompt_baseline", "not_measured", "situation",
+            "If prompting had not been measured yet",
+        ),
+        (
+            {}, "ft_availability", "none", "situation",
+            "If you could not fine-tune the model you would use",
+        ),
         (
             {"kb_size": "50k_200k", "behavior_needs": ["none"]},
             "kb_size", "200k_1m", "situation", "If the knowledge grew past 200k tokens",

@@ -7,9 +7,18 @@ import pytest
 from django.urls import reverse
 
 from assessments.models import Answer, Assessment, Project
+from assessments.services import evaluate_assessment
 from assessments.transfer import export_project, import_project
 from assessments.validation import InvalidAnswers
-from tests.factories import V1AssessmentFactory, ProjectFactory, set_answers
+from tests.factories import (
+    AssessmentFactory,
+    ProjectFactory,
+    V1AssessmentFactory,
+    loaded,
+    set_answers,
+    stored_answers,
+)
+from tests.test_scoring_v2 import BASE as V2_BASE
 
 pytestmark = pytest.mark.django_db
 
@@ -95,19 +104,74 @@ def test_a_bad_export_imports_nothing_and_names_the_problem(
     assert counts() == before
 
 
-def test_an_assessment_of_a_rubric_the_web_cannot_present_yet_is_not_imported(
-    project_with_history, owner
+@pytest.fixture
+def v2_answers():
+    """A complete v2 answer set (fine-tuning, no knowledge need) that keeps answers to the
+    knowledge questions, which are then not asked: kept, ignored by scoring."""
+    return {**V2_BASE, "knowledge_needs": ["none"]}
+
+
+def test_a_v2_export_round_trips_exactly(owner, v2_answers):
+    project = ProjectFactory(owner=owner, name="Support bot v2")
+    original = AssessmentFactory(project=project, answers=v2_answers)
+    assert original.rubric_version == "v2"
+    assert "kb_size" in evaluate_assessment(loaded(original)).result.not_asked
+
+    exported = export_project(project)
+    imported = import_project(owner, json.loads(json.dumps(exported)))
+
+    assert export_project(imported) == exported
+    [item] = exported["assessments"]
+    assert item["rubric_version"] == "v2"
+    assert item["answers"] == dict(sorted(v2_answers.items()))  # the not-asked kb_size too
+    copy = imported.assessments.with_answers().get()
+    assert copy.rubric_version == "v2"
+    assert copy.answer_values == stored_answers(original)
+    assert (copy.created_at, copy.answers_changed_at) == (
+        original.created_at,
+        loaded(original).answers_changed_at,
+    )
+
+
+def test_a_project_with_a_v1_and_a_v2_assessment_keeps_both_versions(
+    owner, complete_answers, v2_answers
 ):
+    project = ProjectFactory(owner=owner)
+    V1AssessmentFactory(project=project, answers=complete_answers)
+    AssessmentFactory(project=project, answers=v2_answers)
+
+    exported = export_project(project)
+    imported = import_project(owner, json.loads(json.dumps(exported)))
+
+    assert [a["rubric_version"] for a in exported["assessments"]] == ["v1", "v2"]
+    assert export_project(imported) == exported
+    assert sorted(imported.assessments.values_list("rubric_version", flat=True)) == ["v1", "v2"]
+    assert answers_of_each_assessment(imported) == answers_of_each_assessment(project)
+
+
+def test_an_unknown_rubric_version_is_refused_naming_the_field(project_with_history, owner):
     data = export_project(project_with_history)
-    data["assessments"][0]["rubric_version"] = "v2"  # scored by `score`, no pages yet
+    data["assessments"][1]["rubric_version"] = "v9"
     before = counts()
     with pytest.raises(InvalidAnswers) as error:
         import_project(owner, data)
     [problem] = error.value.problems
     assert (problem.question, problem.message) == (
-        "assessments[0].rubric_version",
-        "must be one of v1, not 'v2'",
+        "assessments[1].rubric_version",
+        "must be one of v1, v2, not 'v9'",
     )
+    assert counts() == before
+
+
+def test_v2_answers_invalid_under_v2_are_refused_naming_the_question(owner, v2_answers):
+    project = ProjectFactory(owner=owner)
+    AssessmentFactory(project=project, answers=v2_answers)
+    data = export_project(project)
+    data["assessments"][0]["answers"]["labeled_examples"] = "under_200"  # a v1-only choice
+    before = counts()
+    with pytest.raises(InvalidAnswers) as error:
+        import_project(owner, data)
+    assert [p.question for p in error.value.problems] == ["assessments[0].answers.labeled_examples"]
     assert counts() == before
 
 

@@ -13,7 +13,7 @@ from assessments.examples import load_examples, load_scenarios
 from assessments.models import Answer, Project
 from assessments.rubric import load_rubric
 from assessments.scoring import score
-from tests.factories import V1AssessmentFactory, UserFactory, set_answers, stored_answers
+from tests.factories import UserFactory, V1AssessmentFactory, set_answers, stored_answers
 
 pytestmark = pytest.mark.django_db
 

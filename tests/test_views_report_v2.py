@@ -120,6 +120,13 @@ def test_every_v2_example_report(client, examples, key, django_assert_max_num_qu
     assert flips.index("Things you can do") < flips.index("If the situation were different")
     assert "not this report&#x27;s verdict" in flips or "not this report's verdict" in flips
     assert flips.count("→ <span class=") == len(report.actions) + len(report.situations)
+    # Each reads as the rubric's sentence, linked to the answer it changes, in that order.
+    shown = re.findall(r'<li><a href="#answer-(\w+)">(.*?)</a> <span class="nowrap">→', flips)
+    assert shown == [
+        (flip.question_id, escape(flip.text)) for flip in (*report.actions, *report.situations)
+    ]
+    assert all(flip.kind == "action" for flip in report.actions)
+    assert all(flip.kind == "situation" for flip in report.situations)
 
     # The matrix: eight signals, each with the lane it informs; a raised signal leaning to
     # another verdict says so.
@@ -241,6 +248,9 @@ def test_the_v2_memo_has_the_adr_shape_and_the_same_content(examples):
         assert approach.label in flat
     assert "of 100" not in flat and "/100" not in flat
     assert "Things the team can do" in flat and "If the situation were different" in flat
+    # The flips as sentences (this case: prompting close to the bar, hosted fine-tuning).
+    assert "Improve prompting until it meets your bar → RAG" in flat
+    assert "If you could not fine-tune the model you would use → RAG" in flat
     assert "Confidence: why not higher" in flat
     assert "Recorded, no effect on this outcome" in flat or "Decided the" in flat
     # The ladder chart is vectors, not an image.

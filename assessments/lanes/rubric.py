@@ -210,8 +210,8 @@ class LanesRubric:
         )
 
     def flip_kind(self, question_id: str, before: Any, after: Any) -> str:
-        """"action" for a change the team can make (an action question's deed, see
-        FlipWording.is_deed), else "situation"."""
+        """The flip's kind: "action" for a change the team can make (a deed of an action
+        question, see FlipWording.is_deed), else "situation"."""
         if question_id in self.action_questions and self.flip_wording[question_id].is_deed(
             self.questions[question_id], before, after
         ):
@@ -293,7 +293,9 @@ def _with_ask_if(
 ) -> tuple[Section, ...]:
     """The sections again, each question with its parsed ask_if (earlier questions only)."""
     raw_ask_if = {q["id"]: q.get("ask_if") for s in data["sections"] for q in s["questions"]}
-    asked_when = {q["id"]: q.get("asked_when", "") for s in data["sections"] for q in s["questions"]}
+    asked_when = {
+        q["id"]: q.get("asked_when", "") for s in data["sections"] for q in s["questions"]
+    }
     seen: set[str] = set()
     result = []
     for section in sections:

@@ -89,7 +89,7 @@ def lanes_result_as_text(result: LanesResult, rubric: LanesRubric) -> str:
     lines += ["", "What would change the verdict:"]
     for kind, heading in (
         ("action", "Things you can do"),
-        ("situation", "If the situation differed"),
+        ("situation", "If the situation were different"),
     ):
         flips = [f for f in result.flips if f["kind"] == kind]
         if flips:
