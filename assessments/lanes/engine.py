@@ -143,9 +143,9 @@ def possible_verdicts(settled: Mapping[str, str], rubric: LanesRubric) -> tuple[
     """The verdicts still possible given the lanes settled so far, in the rubric's order."""
     found = []
     for row in rubric.verdict_table:
-        if all(settled[lane] in values for lane, values in row.lanes if lane in settled):
-            if row.verdict not in found:
-                found.append(row.verdict)
+        fits = all(settled[lane] in values for lane, values in row.lanes if lane in settled)
+        if fits and row.verdict not in found:
+            found.append(row.verdict)
     return tuple(a.id for a in rubric.approaches if a.id in found)
 
 
