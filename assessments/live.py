@@ -57,7 +57,7 @@ class LiveReason:
 
     title: str  # "Knowledge: in the prompt"
     text: str
-    question_id: str  # the first answer it read, to jump to
+    question_id: str  # the answer that made the rule apply, to jump to
 
 
 @dataclass(frozen=True)
@@ -113,14 +113,11 @@ def _reasons(result: LanesResult, rubric: LanesRubric) -> tuple[LiveReason, ...]
     for point in result.rationale:
         if point["kind"] != "lane_rule":
             continue
-        lane = rubric.lane(point["lane"])
-        rule = next(r for r in lane.rules if r.id == point["rule"])
         # The last answer a rule read is the one that made it apply (the earlier ones only
         # ruled out the rules before it).
         deciding = point["questions"][-1] if point["questions"] else ""
-        reasons.append(
-            LiveReason(f"{lane.label}: {lane.value_label(point['value'])}", rule.text, deciding)
-        )
+        title = rubric.lane_text(point["lane"], point["value"])
+        reasons.append(LiveReason(title, rubric.lane_rule(point["rule"]).text, deciding))
     return tuple(reasons)
 
 

@@ -22,6 +22,7 @@ from assessments.lanes.engine import LanesResult
 from assessments.lanes.rubric import LanesRubric
 from assessments.rubric import APPROACHES, Rubric
 from assessments.scoring import RationalePoint, Result
+from assessments.validation import asked_ids
 
 TOP_REASONS = 3
 
@@ -57,7 +58,7 @@ def question_sections(
     # What the form shows decides what it asks: the stored answers, overlaid by the valid
     # values of a refused submission.
     shown_answers = {**answers, **{q: v for q, v in submitted.items() if q not in errors}}
-    asked = asked_question_ids(rubric, {q: v for q, v in shown_answers.items() if v is not None})
+    asked = set(asked_ids(rubric, {q: v for q, v in shown_answers.items() if v is not None}))
     sections = []
     for section in rubric.sections:
         questions = []
@@ -89,12 +90,6 @@ def question_sections(
         sections.append({"id": section.id, "title": section.title, "intro": section.intro,
                          "questions": questions})  # fmt: skip
     return sections
-
-
-def asked_question_ids(rubric: Rubric, answers: Mapping[str, Any]) -> frozenset[str]:
-    """The questions asked for these answers (all of them under a rubric without ask_if)."""
-    asked_ids = getattr(rubric, "asked_ids", None)
-    return frozenset(asked_ids(answers) if asked_ids else rubric.questions)
 
 
 def _support(point: RationalePoint, verdict: str, rival: str | None) -> int:
@@ -477,16 +472,15 @@ def lanes_report_view(
         if point["kind"] != "lane_rule":
             continue
         lane = rubric.lane(point["lane"])
-        rule = next(r for r in lane.rules if r.id == point["rule"])
+        rule = rubric.lane_rule(point["rule"])
         refs = _refs(rubric, answers, point["questions"])
         value_label = lane.value_label(point["value"])
         lanes.append(
             LaneView(lane.id, lane.label, point["value"], value_label, rule.id, rule.text, refs)
         )
-        deciding.append(
-            Point("lane_rule", rule.id, f"{lane.label}: {value_label}", rule.text, "", refs)
-        )
-    lanes_text = " · ".join(f"{lane.label}: {lane.value_label}" for lane in lanes)
+        title = rubric.lane_text(lane.id, point["value"])
+        deciding.append(Point("lane_rule", rule.id, title, rule.text, "", refs))
+    lanes_text = " · ".join(point.title for point in deciding)
     effect_points = _effect_points(result, rubric, answers)
     ladder = _ladder(result, rubric, answers)
     rung_inputs = [RungInput(r.label, r.status, r.status_text) for r in ladder]

@@ -180,8 +180,7 @@ def _comparison(old: Evaluation, new: Evaluation, carried: CarriedAnswers) -> Co
     for point in result.rationale:
         if point["kind"] != "lane_rule":
             continue
-        lane = rubric.lane(point["lane"])
-        rule = next(r for r in lane.rules if r.id == point["rule"])
+        rule = rubric.lane_rule(point["rule"])
         reads = tuple(
             ReadAnswer(
                 q,
@@ -192,7 +191,7 @@ def _comparison(old: Evaluation, new: Evaluation, carried: CarriedAnswers) -> Co
             for q in point["questions"]
             if q in rubric.questions
         )
-        title = f"{lane.label}: {lane.value_label(point['value'])}"
+        title = rubric.lane_text(point["lane"], point["value"])
         deciding.append(DecidingRule(rule.id, title, rule.text, reads))
     new_side = _side(new, " · ".join(rule.title for rule in deciding))
     old_side = _side(old)

@@ -128,12 +128,16 @@ def validate_answers(
     return clean, problems + combination_problems(clean)
 
 
+def asked_ids(rubric: Rubric, answers: Mapping[str, Any]) -> tuple[str, ...]:
+    """The questions asked for these answers: under a rubric with ask_if (v2), those whose
+    ask_if holds; under one without, all of them."""
+    by_ask_if = getattr(rubric, "asked_ids", None)
+    return by_ask_if(answers) if by_ask_if else tuple(rubric.questions)
+
+
 def asked_required_ids(rubric: Rubric, clean: Mapping[str, Any]) -> tuple[str, ...]:
-    """The required questions; under a rubric with ask_if (v2), only those asked."""
-    asked_ids = getattr(rubric, "asked_ids", None)
-    if asked_ids is None:
-        return rubric.required_ids
-    asked = set(asked_ids(clean))
+    """The required questions asked (see asked_ids)."""
+    asked = set(asked_ids(rubric, clean))
     return tuple(q for q in rubric.required_ids if q in asked)
 
 

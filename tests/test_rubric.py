@@ -447,12 +447,12 @@ def test_a_v2_signal_informing_an_unknown_lane_is_refused():
 # --- Rubric v2's [upgrade] table: the v1 -> v2 mapping, checked against both rubrics ----------
 
 
-def _set(path: str, value: Any) -> Any:
-    """A change to v2's [upgrade] table: set (or, with value None, delete) `path`."""
+def _set_path(path: str, value: Any) -> Any:
+    """A change to a table (v2's [upgrade], or the whole rubric data): set (or, with value
+    None, delete) the value at the dotted `path`."""
 
-    def change(upgrade: dict[str, Any]) -> None:
+    def change(table: dict[str, Any]) -> None:
         *parents, key = path.split(".")
-        table = upgrade
         for parent in parents:
             table = table[parent]
         if value is None:
@@ -466,61 +466,63 @@ def _set(path: str, value: Any) -> Any:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (_set("from", "v0"), "upgrade.from: unknown rubric version 'v0'"),
-        (_set("from", "v2"), "upgrade.from names this rubric's own version 'v2'"),
+        (_set_path("from", "v0"), "upgrade.from: unknown rubric version 'v0'"),
+        (_set_path("from", "v2"), "upgrade.from names this rubric's own version 'v2'"),
         (
-            _set("renames.kb_size", {"under_50k": "under_50k"}),
+            _set_path("renames.kb_size", {"under_50k": "under_50k"}),
             "upgrade.renames: 'kb_size' is not a question of v1",
         ),
         (
-            _set("renames.eval_set", {"yes": "small", "no": "none", "maybe": "small"}),
+            _set_path("renames.eval_set", {"yes": "small", "no": "none", "maybe": "small"}),
             "upgrade.renames of 'eval_set': v1 has no choices ['maybe']",
         ),
         (
-            _set("renames.eval_set", {"yes": "medium", "no": "none"}),
+            _set_path("renames.eval_set", {"yes": "medium", "no": "none"}),
             "upgrade.renames of 'eval_set': v2 has no choices ['medium']",
         ),
         (
-            _set("renames.eval_set", "small"),
+            _set_path("renames.eval_set", "small"),
             "upgrade.renames of 'eval_set' must map v1 choices to v2 choices",
         ),
         (
-            _set("left_unanswered.kb_size", {"why": "v1 did not ask it."}),
+            _set_path("left_unanswered.kb_size", {"why": "v1 did not ask it."}),
             "upgrade.left_unanswered: 'kb_size' is not a question of v1",
         ),
         (
-            _set("left_unanswered.labeled_examples.choices", ["under_200", "under_20"]),
+            _set_path("left_unanswered.labeled_examples.choices", ["under_200", "under_20"]),
             "upgrade.left_unanswered of 'labeled_examples': v1 has no choices ['under_20']",
         ),
         (
-            _set("left_unanswered.labeled_examples.choices", ["under_200", "200_999"]),
+            _set_path("left_unanswered.labeled_examples.choices", ["under_200", "200_999"]),
             "upgrade.left_unanswered of 'labeled_examples': ['200_999'] are choices of v2 too "
             "(they are copied as is)",
         ),
         (
-            _set("left_unanswered.prompt_baseline.choices", ["below_80", "above_80", "not_tried"]),
+            _set_path(
+                "left_unanswered.prompt_baseline.choices", ["below_80", "above_80", "not_tried"]
+            ),
             "upgrade.left_unanswered of 'prompt_baseline': ['not_tried'] are renamed too",
         ),
         (
-            _set("left_unanswered.eval_set", {"why": "Asked differently now."}),
+            _set_path("left_unanswered.eval_set", {"why": "Asked differently now."}),
             "upgrade.left_unanswered of 'eval_set': ['no', 'yes'] are renamed too",
         ),
         (
-            _set("left_unanswered.labeled_examples.why", None),
+            _set_path("left_unanswered.labeled_examples.why", None),
             "upgrade.left_unanswered of 'labeled_examples' needs a `why`",
         ),
         (
-            _set("left_unanswered.labeled_examples.choices", []),
+            _set_path("left_unanswered.labeled_examples.choices", []),
             "upgrade.left_unanswered of 'labeled_examples': `choices` must be a non-empty list "
             "of ids (leave it out to leave every answer unanswered)",
         ),
         (
-            _set("renames.eval_set", None),
+            _set_path("renames.eval_set", None),
             "upgrade from v1: choices ['yes', 'no'] of 'eval_set' are not in v2, not renamed "
             "and not left unanswered",
         ),
         (
-            _set("left_unanswered.labeled_examples", None),
+            _set_path("left_unanswered.labeled_examples", None),
             "upgrade from v1: choices ['under_200'] of 'labeled_examples' are not in v2, not "
             "renamed and not left unanswered",
         ),
@@ -581,103 +583,94 @@ def _flip_text(data: dict[str, Any]) -> dict[str, Any]:
     return data["flips"]["text"]
 
 
-def _set(path: str, value: Any) -> Any:
-    """A change to [flips.text]: set the value at a dotted path (None deletes it)."""
-
-    def change(data: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        table = _flip_text(data)
-        for key in parents:
-            table = table[key]
-        if value is None:
-            del table[last]
-        else:
-            table[last] = value
-
-    return change
-
-
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         (lambda d: d["flips"].update(text=["x"]), "flips.text must be a table of questions"),
-        (_set("hire", {"to": {}}), "flips.text names unknown questions ['hire']"),
+        (_set_path("flips.text.hire", {"to": {}}), "flips.text names unknown questions ['hire']"),
         (
-            _set("kb_size", None),
+            _set_path("flips.text.kb_size", None),
             "flips.text has no wording for 'kb_size', whose answer can change the verdict",
         ),
         (
-            _set("knowledge_needs", None),  # read by the ask_if of most knowledge questions
+            # read by the ask_if of most knowledge questions
+            _set_path("flips.text.knowledge_needs", None),
             "flips.text has no wording for 'knowledge_needs', whose answer can change the verdict",
         ),
         (
-            _set("team_ml", None),  # an action: worded even while no lane rule reads it
+            # an action: worded even while no lane rule reads it
+            _set_path("flips.text.team_ml", None),
             "flips.text has no wording for 'team_ml', whose answer can change the verdict",
         ),
-        (_set("latency", "fast"), "flips.text.latency must be a table"),
+        (_set_path("flips.text.latency", "fast"), "flips.text.latency must be a table"),
         (
-            _set("latency.up", {"realtime": "If it were fast"}),
+            _set_path("flips.text.latency.up", {"realtime": "If it were fast"}),
             "flips.text.latency: single questions without an order take ['to'], not ['up']",
         ),
         (
-            _set("monthly_queries.to", {}),
+            _set_path("flips.text.monthly_queries.to", {}),
             "flips.text.monthly_queries: integer questions take ['below', 'reached'], not ['to']",
         ),
         (
-            _set("latency.situations", ["batch"]),
+            _set_path("flips.text.latency.situations", ["batch"]),
             "flips.text.latency.situations: 'latency' is not an action question",
         ),
         (
-            _set("eval_set.situations", "none"),
+            _set_path("flips.text.eval_set.situations", "none"),
             "flips.text.eval_set.situations must be a list of choices",
         ),
         (
-            _set("eval_set.situations", ["nothing"]),
+            _set_path("flips.text.eval_set.situations", ["nothing"]),
             "flips.text.eval_set.situations names unknown choices ['nothing']",
         ),
-        (_set("latency.to.batch", ""), "flips.text.latency.to must map choices to text"),
         (
-            _set("latency.to.slow", "If it were slow"),
+            _set_path("flips.text.latency.to.batch", ""),
+            "flips.text.latency.to must map choices to text",
+        ),
+        (
+            _set_path("flips.text.latency.to.slow", "If it were slow"),
             "flips.text.latency.to names unknown choices ['slow']",
         ),
         (
-            _set("latency.to.batch", None),
+            _set_path("flips.text.latency.to.batch", None),
             "flips.text.latency has no sentence for a change to 'batch'",
         ),
         (
-            _set("kb_size.to.unknown", None),  # outside the order: `to` is the only way there
+            # outside the order: `to` is the only way there
+            _set_path("flips.text.kb_size.to.unknown", None),
             "flips.text.kb_size has no sentence for a change to 'unknown'",
         ),
         (
-            _set("kb_size.to.over_1m", None),  # reachable from `unknown`, outside the order
+            # reachable from `unknown`, outside the order
+            _set_path("flips.text.kb_size.to.over_1m", None),
             "flips.text.kb_size has no sentence for a change to 'over_1m'",
         ),
         (
-            _set("labeled_examples.up.200_999", None),
+            _set_path("flips.text.labeled_examples.up.200_999", None),
             "flips.text.labeled_examples has no sentence for a change up to '200_999'",
         ),
         (
-            _set("labeled_examples.down.none", None),
+            _set_path("flips.text.labeled_examples.down.none", None),
             "flips.text.labeled_examples has no sentence for a change down to 'none'",
         ),
         (
-            _set("knowledge_needs.add", "If you also needed more"),
+            _set_path("flips.text.knowledge_needs.add", "If you also needed more"),
             "flips.text.knowledge_needs.add must be text containing {choice}",
         ),
         (
-            _set("knowledge_needs.remove", None),
+            _set_path("flips.text.knowledge_needs.remove", None),
             "flips.text.knowledge_needs.remove must be text containing {choice}",
         ),
         (
-            _set("knowledge_needs.phrases.catalog", None),
+            _set_path("flips.text.knowledge_needs.phrases.catalog", None),
             "flips.text.knowledge_needs.phrases has no phrase for 'catalog'",
         ),
         (
-            _set("knowledge_needs.to", {}),
+            _set_path("flips.text.knowledge_needs.to", {}),
             "flips.text.knowledge_needs has no sentence for a change to 'none'",
         ),
         (
-            _set("monthly_queries.reached", "If volume grew"),
+            _set_path("flips.text.monthly_queries.reached", "If volume grew"),
             "flips.text.monthly_queries.reached must be text containing {threshold}",
         ),
     ],

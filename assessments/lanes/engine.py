@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from assessments.lanes.conditions import Condition, Facts
-from assessments.lanes.rubric import Effect, LaneRule, LanesRubric
+from assessments.lanes.rubric import Effect, Lane, LaneRule, LanesRubric
 from assessments.scoring import alternatives as answer_alternatives
 
 
@@ -83,17 +83,20 @@ def _ordered(
     return tuple(q for q in rubric.questions if q in wanted and q in asked)
 
 
+def _decide_lane(
+    lane: Lane, asked: Mapping[str, Any], rubric: LanesRubric
+) -> tuple[LaneDecision, set[str]]:
+    """The lane's first rule that applies and its value, with every question the rules read
+    on the way (answered or not)."""
+    facts = Facts(asked)
+    # A lane's last rule has no `when` (checked on load), so one always applies.
+    rule = next(rule for rule in lane.rules if rule.when.holds(facts))
+    value = next(case.then for case in rule.cases if case.when.holds(facts))
+    return LaneDecision(lane.id, value, rule, _ordered(rubric, facts.read, asked)), facts.read
+
+
 def decide_lanes(asked: Mapping[str, Any], rubric: LanesRubric) -> dict[str, LaneDecision]:
-    decisions = {}
-    for lane in rubric.lanes:
-        facts = Facts(asked)
-        for rule in lane.rules:
-            if rule.when.holds(facts):
-                value = next(case.then for case in rule.cases if case.when.holds(facts))
-                questions = _ordered(rubric, facts.read, asked)
-                decisions[lane.id] = LaneDecision(lane.id, value, rule, questions)
-                break
-    return decisions
+    return {lane.id: _decide_lane(lane, asked, rubric)[0] for lane in rubric.lanes}
 
 
 @dataclass(frozen=True)
@@ -122,20 +125,9 @@ def lane_progress(answers: Mapping[str, Any], rubric: LanesRubric) -> dict[str, 
     asked = {q: answers[q] for q in asked_ids if q in answers}
     progress = {}
     for lane in rubric.lanes:
-        facts = Facts(asked)
-        for rule in lane.rules:
-            if rule.when.holds(facts):
-                break
-        else:  # pragma: no cover - a rubric's last rule in each lane always applies
-            raise NoVerdict(f"no rule of lane {lane.id!r} applies")
-        value = next(case.then for case in rule.cases if case.when.holds(facts))
-        waiting = tuple(q for q in rubric.questions if q in facts.read and q in asked_ids
-                        and q not in asked)  # fmt: skip
-        if waiting:
-            progress[lane.id] = LaneProgress(lane.id, None, waiting)
-        else:
-            decision = LaneDecision(lane.id, value, rule, _ordered(rubric, facts.read, asked))
-            progress[lane.id] = LaneProgress(lane.id, decision)
+        decision, read = _decide_lane(lane, asked, rubric)
+        waiting = tuple(q for q in asked_ids if q in read and q not in asked)
+        progress[lane.id] = LaneProgress(lane.id, None if waiting else decision, waiting)
     return progress
 
 

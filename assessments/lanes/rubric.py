@@ -187,6 +187,14 @@ class LanesRubric:
     def lane(self, lane_id: str) -> Lane:
         return next(lane for lane in self.lanes if lane.id == lane_id)
 
+    def lane_rule(self, rule_id: str) -> LaneRule:
+        return next(rule for rule in self.rules if rule.id == rule_id)
+
+    def lane_text(self, lane_id: str, value: str) -> str:
+        """How a lane's outcome reads everywhere: "Knowledge: retrieval"."""
+        lane = self.lane(lane_id)
+        return f"{lane.label}: {lane.value_label(value)}"
+
     def approach(self, approach_id: str) -> Approach:
         return next(a for a in self.approaches if a.id == approach_id)
 

@@ -17,7 +17,6 @@ from assessments.access import get_owned_assessment
 from assessments.live import panel_for
 from assessments.models import Assessment
 from assessments.presenters import (
-    asked_question_ids,
     question_sections,
     top_reasons,
     verdict_view,
@@ -30,7 +29,12 @@ from assessments.services import (
     evaluate_assessment,
     save_answers,
 )
-from assessments.validation import InvalidAnswers, parse_question, parse_questionnaire
+from assessments.validation import (
+    InvalidAnswers,
+    asked_ids,
+    parse_question,
+    parse_questionnaire,
+)
 
 TEMPLATE = "assessments/questionnaire.html"
 UNPROCESSABLE = 422
@@ -161,7 +165,7 @@ def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpRespon
     if question is None:
         raise Http404("No such question")
     answers = assessment.answer_values
-    asked_before = asked_question_ids(rubric, answers)
+    asked_before = set(asked_ids(rubric, answers))
     error = None
     try:
         changes = parse_question(question, request.POST.getlist(question_id), answers)
