@@ -273,6 +273,21 @@ def test_while_incomplete_the_report_lists_what_was_carried_over_and_what_to_ans
     assert "its verdict beside this one" not in content
 
 
+def test_the_questions_page_lists_what_was_carried_over_and_what_to_answer(
+    owner_client, reassessed
+):
+    """Re-assessing opens the questions: they say what came over and what is left."""
+    questionnaire = reverse("questionnaire", args=[reassessed.pk])
+    part = carried_section(owner_client.get(questionnaire).content.decode())
+
+    words = text(part)
+    assert "Re-assessed on rubric v2" in words
+    assert "Lookups at request time Yes → A hosted search or vector store" in words
+    for question_id in V2_REST:
+        assert f'href="{questionnaire}#q-{question_id}"' in part, question_id
+    assert "Still to answer (10)" in words
+
+
 def test_once_complete_the_report_shows_the_v1_verdict_beside_the_v2_verdict(
     owner_client, reassessed, complete_assessment, django_assert_max_num_queries
 ):

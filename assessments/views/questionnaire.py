@@ -29,6 +29,7 @@ from assessments.services import (
     evaluate_assessment,
     save_answers,
 )
+from assessments.upgrade_view import carried_over_view
 from assessments.validation import (
     InvalidAnswers,
     asked_ids,
@@ -117,6 +118,8 @@ def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
             status = UNPROCESSABLE
     evaluation = evaluate(answers, rubric, include_flips=False)
     context = panel_context(assessment, evaluation) | {
+        # Re-assessed from an earlier rubric: what carried over and what is left to answer.
+        "carried_over": carried_over_view(assessment, evaluation=evaluation),
         "project": assessment.project,
         "loaded_at": timezone.now().isoformat(),
         "stale": stale,
