@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from hypothesis import settings as hypothesis_settings
 
-from assessments.examples import load_scenarios
+from assessments.examples import EXAMPLE_FILES, load_scenarios
 from assessments.models import Assessment, Project, ShareLink
 from assessments.report_bodies import clear_report_bodies
 from assessments.rubric import load_rubric
@@ -26,6 +26,7 @@ elif os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
 SUPPORT_BOT = "support-bot"  # the worked example whose answers are complete_answers
+V2_SUPPORT_BOT = "v2-support-bot-hybrid"  # the one whose answers are complete_v2_answers
 # A draft: a few answers, "no new knowledge" among them.
 DRAFT_ANSWERS = {
     "knowledge_needs": ["none"],
@@ -37,8 +38,9 @@ SECRET = "Private: the board has not seen this yet"
 
 
 def scenario_answers(scenario_id: str) -> dict[str, Any]:
-    """The answers of one of the app's worked examples (assessments/data/scenarios.json)."""
-    return dict(next(s for s in load_scenarios() if s["id"] == scenario_id)["answers"])
+    """The answers of one of the app's worked examples (assessments/data/scenarios*.json)."""
+    scenarios = (scenario for path in EXAMPLE_FILES for scenario in load_scenarios(path))
+    return dict(next(s for s in scenarios if s["id"] == scenario_id)["answers"])
 
 
 @pytest.fixture
@@ -51,6 +53,12 @@ def rubric():
 def complete_answers() -> dict[str, Any]:
     """A valid, complete answer set (the support-bot scenario: hybrid, ready)."""
     return scenario_answers(SUPPORT_BOT)
+
+
+@pytest.fixture
+def complete_v2_answers() -> dict[str, Any]:
+    """A valid, complete rubric v2 answer set (support bot: hybrid, ready, high confidence)."""
+    return scenario_answers(V2_SUPPORT_BOT)
 
 
 @pytest.fixture

@@ -145,3 +145,13 @@ def log_in(page, live_server, next_path: str, username: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(live_server.url + next_path)
+
+
+def save_screenshot(target, path: str, *, full_page: bool = False) -> None:
+    """Screenshot a page or a locator, caret left as it is.
+
+    Playwright hides the caret by stamping `style=""` on every input; htmx's settle step then
+    copies that attribute onto inputs it swaps in, which the strict CSP refuses. A visitor's
+    browser never has the attribute, so a screenshot must not add it either."""
+    options = {"full_page": full_page} if full_page else {}
+    target.screenshot(path=path, caret="initial", **options)

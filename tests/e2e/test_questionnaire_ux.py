@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from assessments.rubric import load_rubric
 from assessments.views import questionnaire as questionnaire_views
-from tests.e2e.conftest import DESKTOP, log_in
+from tests.e2e.conftest import DESKTOP, log_in, save_screenshot
 from tests.factories import set_answers, stored_answers
 
 pytestmark = [
@@ -52,7 +52,7 @@ def choice(page: Page, question_id: str, choice_id: str):
 
 def shot(page: Page, name: str, *, full_page: bool = False) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+    save_screenshot(page, str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def relative_luminance(rgb: tuple[float, float, float]) -> float:

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, save_screenshot
 from tests.factories import AssessmentFactory, ProjectFactory
 
 # A handbook of under 50k tokens everyone may read, and a tone prompting cannot reach yet:
@@ -60,7 +60,7 @@ def test_a_v2_assessment_branches_settles_and_reports(
         expect(page.locator(f"#q-{question_id}")).to_be_hidden()
     panel = page.locator("#verdict-panel")
     expect(panel).to_contain_text("0 of 12 required questions answered")
-    page.screenshot(path=str(artifacts_dir / "questionnaire-v2-start.png"), full_page=True)
+    save_screenshot(page, str(artifacts_dir / "questionnaire-v2-start.png"), full_page=True)
 
     for question_id, value in ANSWERS:
         answer(page, question_id, value)
@@ -72,19 +72,19 @@ def test_a_v2_assessment_branches_settles_and_reports(
         if question_id == "retrieval_possible":
             expect(panel.locator(".live-lanes")).to_contain_text("in the prompt")
             expect(panel.locator(".live-ladder .rung-possible")).to_have_count(2)
-            page.screenshot(path=str(artifacts_dir / "questionnaire-v2-knowledge-settled.png"))
+            save_screenshot(page, str(artifacts_dir / "questionnaire-v2-knowledge-settled.png"))
         if question_id == "behavior_needs":
             expect(page.locator(f"#q-{BEHAVIOUR_ONLY[0]}")).to_be_visible()
         if question_id == "ft_availability":
             expect(panel.locator(".live-ladder .rung-chosen")).to_contain_text("Hybrid")
     expect(panel).to_contain_text("21 of 21 required questions answered")
-    panel.screenshot(path=str(artifacts_dir / "questionnaire-v2-panel-complete.png"))
+    save_screenshot(panel, str(artifacts_dir / "questionnaire-v2-panel-complete.png"))
     page.get_by_role("link", name="Open the full report").click()
 
     expect(page).to_have_url(re.compile(rf"/assessments/{assessment.pk}/report/$"))
     expect(page.locator("h2.verdict-name")).to_have_text("Hybrid (fine-tuning + RAG)")
     expect(page.locator(".lanes-line")).to_contain_text("Knowledge: in the prompt")
-    page.screenshot(path=str(artifacts_dir / "report-v2-answered.png"), full_page=True)
+    save_screenshot(page, str(artifacts_dir / "report-v2-answered.png"), full_page=True)
 
     memo = page.request.get(live_server.url + f"/assessments/{assessment.pk}/memo.pdf")
     assert memo.status == 200

@@ -4,6 +4,8 @@ the ladder chart fits, nothing scrolls sideways, and screenshots land in the art
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import save_screenshot
+
 KEY = "v2-support-bot-hybrid"
 
 
@@ -46,13 +48,13 @@ def test_a_v2_example_report(
             assert text_box["x"] + text_box["width"] <= box["x"] + box["width"] + 0.5, text_box
             assert text_box["height"] >= 12, text_box
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-        page.screenshot(path=str(artifacts_dir / f"report-v2-{name}.png"), full_page=True)
-        chart.screenshot(path=str(artifacts_dir / f"report-v2-ladder-{name}.png"))
-        page.locator(".verdict-banner").screenshot(
-            path=str(artifacts_dir / f"report-v2-banner-{name}.png")
+        save_screenshot(page, str(artifacts_dir / f"report-v2-{name}.png"), full_page=True)
+        save_screenshot(chart, str(artifacts_dir / f"report-v2-ladder-{name}.png"))
+        save_screenshot(
+            page.locator(".verdict-banner"), str(artifacts_dir / f"report-v2-banner-{name}.png")
         )
-        page.locator("section#answers").screenshot(
-            path=str(artifacts_dir / f"report-v2-answers-{name}.png")
+        save_screenshot(
+            page.locator("section#answers"), str(artifacts_dir / f"report-v2-answers-{name}.png")
         )
     finally:
         context.close()

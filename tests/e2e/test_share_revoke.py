@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from assessments.models import ShareLink
 from assessments.sharing import create_share_link
 from tests.conftest import scenario_answers
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, save_screenshot
 from tests.factories import V1AssessmentFactory
 
 pytestmark = [
@@ -64,19 +64,14 @@ def test_confirm_revoke_undo_and_dismiss_in_place_with_javascript(
     # Confirm: revoked in place, still listed, with Undo and Dismiss.
     row.get_by_role("button", name=re.compile(r"^Revoke")).click()
     expect(row.get_by_role("button", name="Yes, revoke")).to_be_focused()
-    # caret="initial": hiding the caret would inject a style the CSP (rightly) blocks.
-    page.locator("#share").screenshot(
-        path=str(artifacts_dir / "share-revoke-confirm.png"), caret="initial"
-    )
+    save_screenshot(page.locator("#share"), str(artifacts_dir / "share-revoke-confirm.png"))
     with page.expect_response(is_post_to("/revoke/")) as revoked:
         row.get_by_role("button", name="Yes, revoke").click()
     assert revoked.value.status == 200
     expect(page).to_have_url(live_server.url + report_path)
     expect(row.locator("td").last).to_contain_text("Revoked")
     expect(page.locator("#share .share-notice")).to_contain_text("revoked")
-    page.locator("#share").screenshot(
-        path=str(artifacts_dir / "share-revoked-undo.png"), caret="initial"
-    )
+    save_screenshot(page.locator("#share"), str(artifacts_dir / "share-revoked-undo.png"))
     assert page.request.get(shared_url).status == 404
 
     # Undo: the same link works again.

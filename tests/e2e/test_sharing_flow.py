@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from assessments.models import ShareLink
 from tests.conftest import scenario_answers
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, save_screenshot
 from tests.factories import V1AssessmentFactory
 
 pytestmark = [
@@ -112,9 +112,9 @@ def test_owner_shares_a_link_a_stranger_reads_it_downloads_the_pdf_and_revocatio
     expect(copy).to_have_text("Copied ✓")
 
     page.locator("#share").scroll_into_view_if_needed()
-    page.locator("#share").screenshot(path=str(artifacts_dir / "report-share-panel.png"))
+    save_screenshot(page.locator("#share"), str(artifacts_dir / "report-share-panel.png"))
     page.set_viewport_size(PHONE)
-    page.locator("#share").screenshot(path=str(artifacts_dir / "report-share-panel-phone.png"))
+    save_screenshot(page.locator("#share"), str(artifacts_dir / "report-share-panel-phone.png"))
     page.set_viewport_size(DESKTOP)
 
     # A stranger: a fresh context, no cookies, only the link.
