@@ -23,7 +23,8 @@ def _iso(moment: datetime | None) -> str | None:
 
 def export_project(project: Project) -> dict[str, Any]:
     """Everything a project holds, oldest assessment first; no ids, owners or share links."""
-    assessments = project.assessments.with_answers().order_by("created_at", "id")
+    assessments = list(project.assessments.with_answers().order_by("created_at", "id"))
+    position = {assessment.pk: index for index, assessment in enumerate(assessments)}
     return {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -38,6 +39,8 @@ def export_project(project: Project) -> dict[str, Any]:
                 "created_at": _iso(assessment.created_at),
                 "answers_changed_at": _iso(assessment.answers_changed_at),
                 "answers": dict(sorted(assessment.answer_values.items())),
+                # Where a re-assessment started: the index of that earlier assessment here.
+                "carried_from": position.get(assessment.carried_from_id),
             }
             for assessment in assessments
         ],
@@ -73,6 +76,21 @@ def _text(raw: Any, where: str, limit: int, problems: list[Problem], *, required
     return raw
 
 
+def _earlier_index(raw: Any, index: int, where: str, problems: list[Problem]) -> int | None:
+    """`carried_from` names an assessment listed before this one (or none)."""
+    if raw is None:
+        return None
+    if type(raw) is not int or not 0 <= raw < index:
+        problems.append(
+            Problem(
+                f"{where}.carried_from",
+                "must be the position of an assessment listed before this one, counting from 0",
+            )
+        )
+        return None
+    return raw
+
+
 def _check_assessment(index: int, raw: Any, problems: list[Problem]) -> dict[str, Any]:
     where = f"assessments[{index}]"
     if not isinstance(raw, dict):
@@ -91,6 +109,7 @@ def _check_assessment(index: int, raw: Any, problems: list[Problem]) -> dict[str
     problems += [Problem(f"{where}.answers.{p.question}", p.message) for p in answer_problems]
     return {
         "rubric_version": version,
+        "carried_from": _earlier_index(raw.get("carried_from"), index, where, problems),
         "created_at": _timestamp(raw.get("created_at"), f"{where}.created_at", problems),
         "answers_changed_at": _timestamp(
             raw.get("answers_changed_at"), f"{where}.answers_changed_at", problems
@@ -133,10 +152,13 @@ def import_project(owner, data: Any) -> Project:
     )
     if parsed["created_at"]:
         Project.objects.filter(pk=project.pk).update(created_at=parsed["created_at"])
+    created: list[Assessment] = []
     for item in parsed["assessments"]:
+        source = None if item["carried_from"] is None else created[item["carried_from"]]
         assessment = Assessment.objects.create(
-            project=project, rubric_version=item["rubric_version"]
+            project=project, rubric_version=item["rubric_version"], carried_from=source
         )
+        created.append(assessment)
         Answer.objects.bulk_create(
             Answer(assessment=assessment, question_id=q, value=v)
             for q, v in item["answers"].items()

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from assessments.models import Answer, Assessment, Project
-from assessments.services import evaluate_assessment
+from assessments.services import evaluate_assessment, start_assessment
 from assessments.transfer import export_project, import_project
 from assessments.validation import InvalidAnswers
 from tests.factories import (
@@ -89,6 +89,12 @@ def test_import_belongs_to_the_importer_only(project_with_history, other_user):
             "assessments[1].answers.colour",
         ),
         (lambda d: d["assessments"][0].update(created_at="yesterday"), "assessments[0].created_at"),
+        # carried_from points at an assessment listed earlier: not itself, a later one, or junk.
+        (lambda d: d["assessments"][1].update(carried_from=1), "assessments[1].carried_from"),
+        (lambda d: d["assessments"][1].update(carried_from=2), "assessments[1].carried_from"),
+        (lambda d: d["assessments"][1].update(carried_from=-1), "assessments[1].carried_from"),
+        (lambda d: d["assessments"][1].update(carried_from="0"), "assessments[1].carried_from"),
+        (lambda d: d["assessments"][1].update(carried_from=True), "assessments[1].carried_from"),
         (lambda d: d.update(assessments="all of them"), "assessments"),
     ],
 )
@@ -217,3 +223,32 @@ def test_import_needs_login(client):
     response = client.get(reverse("project_import"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_reassessed_project_keeps_where_each_reassessment_started(owner, complete_answers):
+    """The v2 assessment re-assessed from a v1 one still shows that v1 verdict beside its own
+    after an export and import: the link goes with the file, as a position in its list."""
+    project = ProjectFactory(owner=owner)
+    v1 = V1AssessmentFactory(project=project, answers=complete_answers)
+    V1AssessmentFactory(project=project)  # in between, not a source
+    start_assessment(project, source=loaded(v1))
+
+    exported = export_project(project)
+    imported = import_project(owner, json.loads(json.dumps(exported)))
+
+    assert [a["carried_from"] for a in exported["assessments"]] == [None, None, 0]
+    assert export_project(imported) == exported
+    newest, _, oldest = imported.assessments.order_by("-created_at", "-id")
+    assert newest.carried_from == oldest
+    assert (newest.rubric_version, oldest.rubric_version) == ("v2", "v1")
+
+
+def test_an_export_without_carried_from_still_imports(project_with_history, owner):
+    """Exports made before the field existed have no carried_from at all."""
+    data = export_project(project_with_history)
+    for item in data["assessments"]:
+        del item["carried_from"]
+
+    imported = import_project(owner, data)
+
+    assert not imported.assessments.filter(carried_from__isnull=False).exists()

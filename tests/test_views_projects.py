@@ -12,6 +12,7 @@ from django.utils import timezone
 from assessments.models import Answer, Assessment, Project
 from tests.conftest import scenario_answers
 from tests.factories import (
+    AssessmentFactory,
     ExampleProjectFactory,
     ProjectFactory,
     V1AssessmentFactory,
@@ -337,12 +338,10 @@ def test_changing_the_new_assessment_leaves_the_old_one_alone(
 
 
 def test_project_page_shows_the_current_assessment_and_the_history(
-    owner_client, project, complete_assessment, complete_answers
+    owner_client, project, complete_assessment, complete_v2_answers
 ):
-    first = complete_assessment
-    second = V1AssessmentFactory(
-        project=project, answers=complete_answers | {"latency": "realtime"}
-    )
+    first = complete_assessment  # rubric v1, hybrid
+    second = AssessmentFactory(project=project, answers=complete_v2_answers)
 
     response = owner_client.get(reverse("project_detail", args=[project.pk]))
 
@@ -356,7 +355,7 @@ def test_project_page_shows_the_current_assessment_and_the_history(
     history = content.split('id="history-title"', 1)[1]
     assert reverse("report", args=[second.pk]) in current
     assert reverse("questionnaire", args=[second.pk]) in current
-    assert "rubric v1" in current
+    assert "rubric v2" in current
     assert "answers last changed" in current
     assert reverse("report", args=[first.pk]) in history
     assert "badge-hybrid" in history
@@ -389,9 +388,11 @@ def test_project_page_links_an_unfinished_old_assessment_to_its_answers(owner_cl
     assert reverse("questionnaire", args=[old.pk]) in history
 
 
-def test_project_page_without_any_assessment_says_so(owner_client, project):
+def test_project_page_without_any_assessment_says_so_and_offers_to_start(owner_client, project):
     content = owner_client.get(reverse("project_detail", args=[project.pk])).content.decode()
     assert "No assessment yet." in content
+    assert "Start an assessment" in content
+    assert reverse("assessment_create", args=[project.pk]) in content
 
 
 def test_project_text_is_escaped_on_every_page(owner_client):

@@ -230,8 +230,8 @@ def test_the_project_page_offers_to_reassess_each_v1_assessment(
     assert "this one stays as it is" in text(reassess_form(current_part, current))
     assert "Re-assess on rubric v2" in reassess_form(history, older)
     assert "the older one stays as it is" in text(history)
-    # The fresh start is still there, and does the same from the current assessment.
-    assert reverse("assessment_create", args=[project.pk]) in current_part
+    # One way on from the current v1 assessment: no second button doing the same.
+    assert reverse("assessment_create", args=[project.pk]) not in content
 
 
 def test_the_project_page_offers_no_reassessing_of_a_v2_assessment(
@@ -244,6 +244,7 @@ def test_the_project_page_offers_no_reassessing_of_a_v2_assessment(
 
     assert reassess_form(content, v2) == ""
     assert reassess_form(content, complete_assessment)  # the v1 one, now in the history
+    assert reverse("assessment_create", args=[project.pk]) in content  # a fresh v2 start
 
 
 # --- What the re-assessed assessment shows -------------------------------------------------
