@@ -24,7 +24,7 @@ class AnswerLine:
     label: str
     text: str  # the answer now (copied, renamed), or the old answer (left unanswered)
     old_text: str = ""  # renamed: the old answer, by the old rubric's labels
-    why: str = ""  # left unanswered: why
+    why: str = ""  # left unanswered: why, or carried but worth checking: why
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,8 @@ class CarriedOverView:
     copied: tuple[AnswerLine, ...]
     renamed: tuple[AnswerLine, ...]
     left_unanswered: tuple[AnswerLine, ...]
+    # carried answers that may mean something narrower now, while still as carried
+    worth_checking: tuple[AnswerLine, ...]
     to_answer: tuple[ToAnswer, ...]  # asked and required, not answered yet
     comparison: Comparison | None  # once the assessment is complete
 
@@ -124,6 +126,11 @@ def carried_over_view(
         left_unanswered=tuple(
             AnswerLine(i.question_id, i.label, i.old_text, why=i.why)
             for i in carried.left_unanswered
+        ),
+        worth_checking=tuple(
+            AnswerLine(i.question_id, i.label, i.text, why=i.check)
+            for i in (*carried.copied, *carried.renamed)
+            if i.check and assessment.answer_values.get(i.question_id) == i.value
         ),
         to_answer=tuple(
             ToAnswer(q, rubric.questions[q].label or rubric.questions[q].text)

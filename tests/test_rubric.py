@@ -517,6 +517,28 @@ def _set_path(path: str, value: Any) -> Any:
             "of ids (leave it out to leave every answer unanswered)",
         ),
         (
+            _set_path("worth_checking.kb_size", {"why": "v1 did not ask it."}),
+            "upgrade.worth_checking: 'kb_size' is not a question of v1",
+        ),
+        (
+            _set_path("worth_checking.retrieval_possible.choices", ["no", "maybe"]),
+            "upgrade.worth_checking of 'retrieval_possible': v1 has no choices ['maybe']",
+        ),
+        (
+            _set_path("worth_checking.labeled_examples", {"choices": ["under_200"], "why": "x"}),
+            "upgrade.worth_checking of 'labeled_examples': ['under_200'] are left unanswered "
+            "(only a carried answer can be worth checking)",
+        ),
+        (
+            _set_path("worth_checking.retrieval_possible.why", ""),
+            "upgrade.worth_checking of 'retrieval_possible' needs a `why`",
+        ),
+        (
+            _set_path("worth_checking.retrieval_possible.choices", "no"),
+            "upgrade.worth_checking of 'retrieval_possible': `choices` must be a non-empty list "
+            "of ids (leave it out to flag every answer)",
+        ),
+        (
             _set_path("renames.eval_set", None),
             "upgrade from v1: choices ['yes', 'no'] of 'eval_set' are not in v2, not renamed "
             "and not left unanswered",

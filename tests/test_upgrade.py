@@ -155,6 +155,20 @@ def test_an_answer_asked_differently_now_is_left_unanswered_with_why(question, v
     assert carried.answers == {}
 
 
+def test_a_carried_answer_that_may_mean_less_now_says_why_to_check_it():
+    """v1's retrieval "no" is copied as the spec says, but flagged: it also covered systems
+    that can keep a local index, which v2 asks apart."""
+    v1, v2 = load_rubric("v1"), load_rubric("v2")
+
+    flagged = carry_over(v1, v2, {"retrieval_possible": "no"})
+    plain = carry_over(v1, v2, {"retrieval_possible": "yes", "latency": "batch"})
+
+    (item,) = flagged.copied
+    assert item.check == v2.upgrade.worth_checking["retrieval_possible"].why
+    assert "local index" in item.check
+    assert [i.check for i in (*plain.copied, *plain.renamed)] == ["", ""]
+
+
 def test_multi_choice_and_whole_number_answers_are_copied_as_is():
     answers = {"knowledge_needs": ["documents", "catalog"], "monthly_queries": 0}
 

@@ -289,6 +289,27 @@ def test_the_questions_page_lists_what_was_carried_over_and_what_to_answer(
     assert "Still to answer (10)" in words
 
 
+def test_a_carried_answer_worth_checking_is_flagged_until_the_user_changes_it(
+    owner_client, project, complete_answers
+):
+    """v1's retrieval "no" also meant on-device systems that may keep a local index: the
+    re-assessed page asks to check it, and stops asking once the answer is changed."""
+    source = V1AssessmentFactory(project=project, answers=complete_answers)
+    set_answers(source, {"retrieval_possible": "no"})
+    owner_client.post(reassess_url(source))
+    reassessed = newest(project)
+    questionnaire = reverse("questionnaire", args=[reassessed.pk])
+
+    part = carried_section(owner_client.get(questionnaire).content.decode())
+    assert "Worth checking (1)" in text(part)
+    assert f'href="{questionnaire}#q-retrieval_possible"' in part
+    assert "local index" in text(part)
+
+    set_answers(reassessed, {"retrieval_possible": "local_only"})
+    part = carried_section(owner_client.get(questionnaire).content.decode())
+    assert "Worth checking" not in text(part)
+
+
 def test_once_complete_the_report_shows_the_v1_verdict_beside_the_v2_verdict(
     owner_client, reassessed, complete_assessment, django_assert_max_num_queries
 ):

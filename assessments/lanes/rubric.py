@@ -113,8 +113,9 @@ class Signal:
 
 
 @dataclass(frozen=True)
-class LeftUnanswered:
-    """Answers of an earlier rubric that an upgrade does not carry over, and why."""
+class UpgradeNote:
+    """Answers of an earlier rubric an upgrade says something about: why they are left
+    unanswered, or why a carried one is worth checking."""
 
     question: str
     choices: frozenset[str]  # empty: every answer to the question
@@ -130,7 +131,9 @@ class Upgrade:
 
     from_version: str
     renames: Mapping[str, Mapping[str, str]]  # question id -> {old choice: new choice}
-    left_unanswered: Mapping[str, LeftUnanswered]  # question id -> what is not carried
+    left_unanswered: Mapping[str, UpgradeNote]  # question id -> what is not carried
+    # question id -> carried answers that may mean something narrower now (shown to check)
+    worth_checking: Mapping[str, UpgradeNote] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -489,10 +492,19 @@ def _upgrade(raw: Any, version: str, questions: Mapping[str, Question]) -> Upgra
                 f"{version} choices"
             )
         renames[question_id] = dict(mapping)
-    left = {}
-    for question_id, entry in raw.get("left_unanswered", {}).items():
+    left = _upgrade_notes(raw, "left_unanswered", "leave every answer unanswered")
+    checks = _upgrade_notes(raw, "worth_checking", "flag every answer")
+    upgrade = Upgrade(from_version, renames, left, checks)
+    check_upgrade(upgrade, old, questions, version)
+    return upgrade
+
+
+def _upgrade_notes(raw: Mapping, table: str, without_choices: str) -> dict[str, UpgradeNote]:
+    """One of [upgrade]'s note tables: question id -> {choices (optional), why}."""
+    notes = {}
+    for question_id, entry in raw.get(table, {}).items():
         if not isinstance(entry, Mapping) or not entry.get("why"):
-            raise RubricError(f"upgrade.left_unanswered of {question_id!r} needs a `why`")
+            raise RubricError(f"upgrade.{table} of {question_id!r} needs a `why`")
         choices = entry.get("choices")  # left out: every answer to the question
         if choices is not None and (
             not isinstance(choices, list)
@@ -500,13 +512,11 @@ def _upgrade(raw: Any, version: str, questions: Mapping[str, Question]) -> Upgra
             or not all(isinstance(choice, str) for choice in choices)
         ):
             raise RubricError(
-                f"upgrade.left_unanswered of {question_id!r}: `choices` must be a non-empty "
-                "list of ids (leave it out to leave every answer unanswered)"
+                f"upgrade.{table} of {question_id!r}: `choices` must be a non-empty "
+                f"list of ids (leave it out to {without_choices})"
             )
-        left[question_id] = LeftUnanswered(question_id, frozenset(choices or ()), entry["why"])
-    upgrade = Upgrade(from_version, renames, left)
-    check_upgrade(upgrade, old, questions, version)
-    return upgrade
+        notes[question_id] = UpgradeNote(question_id, frozenset(choices or ()), entry["why"])
+    return notes
 
 
 def check_upgrade(
@@ -550,6 +560,18 @@ def check_upgrade(
         if renamed:
             raise RubricError(
                 f"upgrade.left_unanswered of {question_id!r}: {renamed} are renamed too"
+            )
+    for question_id, note in upgrade.worth_checking.items():
+        old_question = question_of("worth_checking", question_id, old_version, old.questions)
+        question_of("worth_checking", question_id, version, questions)
+        check_choices("worth_checking", old_question, note.choices, old_version)
+        left = upgrade.left_unanswered.get(question_id)
+        every = note.choices or set(old_question.choice_ids)
+        dropped = sorted(every & left.choices) if left and left.choices else sorted(every)
+        if left is not None and dropped:
+            raise RubricError(
+                f"upgrade.worth_checking of {question_id!r}: {dropped} are left unanswered "
+                "(only a carried answer can be worth checking)"
             )
     for question_id, old_question in old.questions.items():
         left = upgrade.left_unanswered.get(question_id)

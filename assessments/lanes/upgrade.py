@@ -5,6 +5,7 @@ when the rubric loads); this module names no question and no choice:
 
 1. an answer whose question id and choice(s) both exist in the new rubric is copied as is;
 2. a choice the upgrade renames is carried to its new id (shown old -> new by their labels);
+   either way, an answer the upgrade lists as worth checking carries its reason (`check`);
 3. anything else (a choice the upgrade leaves unanswered, a question the new rubric does not
    ask, an answer the new rubric would refuse) is left unanswered, with why.
 
@@ -33,6 +34,7 @@ class CarriedAnswer:
     value: Any = None  # the new answer (None when left unanswered)
     text: str = ""  # the new answer, by the new rubric's labels
     why: str = ""  # left unanswered: why
+    check: str = ""  # carried, but may mean something narrower now: why to check it
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,9 @@ def carry_over(old: Any, new: LanesRubric, answers: Mapping[str, Any]) -> Carrie
         if message:
             left.append(_left(item, REFUSED_NOW.format(version=new.version, message=message)))
             continue
-        carried = _carried(item, clean, new_question.describe(clean))
+        note = upgrade.worth_checking.get(question_id)
+        check = note.why if note and (not note.choices or note.choices.intersection(picks)) else ""
+        carried = _carried(item, clean, new_question.describe(clean), check)
         (renamed if any(pick in names for pick in picks) else copied).append(carried)
     return CarriedAnswers(old.version, new.version, tuple(copied), tuple(renamed), tuple(left))
 
@@ -96,5 +100,7 @@ def _left(item: CarriedAnswer, why: str) -> CarriedAnswer:
     return CarriedAnswer(item.question_id, item.label, item.old_value, item.old_text, why=why)
 
 
-def _carried(item: CarriedAnswer, value: Any, text: str) -> CarriedAnswer:
-    return CarriedAnswer(item.question_id, item.label, item.old_value, item.old_text, value, text)
+def _carried(item: CarriedAnswer, value: Any, text: str, check: str) -> CarriedAnswer:
+    return CarriedAnswer(
+        item.question_id, item.label, item.old_value, item.old_text, value, text, check=check
+    )
