@@ -7,7 +7,8 @@ import re
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in, save_screenshot
-from tests.factories import AssessmentFactory, ProjectFactory
+from tests.factories import AssessmentFactory, ProjectFactory, V1AssessmentFactory
+from tests.test_views_reassess import V2_REST
 
 # A handbook of under 50k tokens everyone may read, and a tone prompting cannot reach yet:
 # K3 (in the prompt) and B3 (fine-tune): Hybrid.
@@ -40,8 +41,8 @@ BEHAVIOUR_ONLY = ["prompt_baseline", "labeled_examples", "ft_goal", "ft_availabi
 
 def answer(page, question_id, value):
     fieldset = page.locator(f"#q-{question_id}")
-    if question_id == "monthly_queries":
-        fieldset.locator("input").fill(value)
+    if isinstance(value, int) or question_id == "monthly_queries":
+        fieldset.locator("input").fill(str(value))
         fieldset.locator("input").press("Tab")
     else:
         for choice in value if isinstance(value, list) else [value]:
@@ -90,4 +91,35 @@ def test_a_v2_assessment_branches_settles_and_reports(
     assert memo.status == 200
     assert memo.headers["content-type"] == "application/pdf"
     (artifacts_dir / "memo-v2-answered.pdf").write_bytes(memo.body())
+    assert not js_errors
+
+
+def test_a_v1_assessment_is_reassessed_on_v2_and_shows_both_verdicts(
+    live_server, page, owner_with_password, complete_answers, artifacts_dir, js_errors
+):
+    """From the v1 report: re-assess, answer what v2 still asks, and read both verdicts."""
+    project = ProjectFactory(owner=owner_with_password, name="Support bot")
+    v1 = V1AssessmentFactory(project=project, answers=complete_answers)
+    log_in(page, live_server, f"/assessments/{v1.pk}/report/", owner_with_password.username)
+
+    page.get_by_role("button", name="Re-assess on rubric v2").click()
+    expect(page).to_have_url(re.compile(r"/assessments/\d+/$"))
+    carried = page.locator("#carried-over")
+    expect(carried).to_contain_text(f"Still to answer ({len(V2_REST)})")
+    save_screenshot(page, str(artifacts_dir / "reassess-v2-start.png"), full_page=True)
+
+    for question_id, value in V2_REST.items():
+        answer(page, question_id, value)
+    panel = page.locator("#verdict-panel")
+    expect(panel.locator(".live-ladder .rung-chosen")).to_contain_text("Hybrid")
+    panel.get_by_role("link", name="Open the full report").click()
+
+    expect(page).to_have_url(re.compile(r"/assessments/\d+/report/$"))
+    expect(carried).to_contain_text("Rubric v1 beside rubric v2")
+    expect(carried).to_contain_text("The verdict is the same under both rubrics")
+    expect(carried).not_to_contain_text("Still to answer")
+    save_screenshot(page.locator("#carried-over"), str(artifacts_dir / "reassess-v2-compared.png"))
+    # The v1 report is as it was.
+    page.goto(f"{live_server.url}/assessments/{v1.pk}/report/")
+    expect(page.locator(".verdict-banner .verdict-name")).to_have_text("Hybrid")
     assert not js_errors
