@@ -12,14 +12,9 @@ from typing import Any
 
 from assessments.lanes.engine import LaneProgress, LanesResult, possible_verdicts
 from assessments.lanes.rubric import LanesRubric
+from assessments.presenters import QuestionLink, question_links
 
 UNSETTLED = "…"
-
-
-@dataclass(frozen=True)
-class Waiting:
-    question_id: str
-    label: str
 
 
 @dataclass(frozen=True)
@@ -27,7 +22,7 @@ class LiveLane:
     id: str
     label: str
     value_label: str  # "" until settled
-    waiting: tuple[Waiting, ...]  # the answers it waits for
+    waiting: tuple[QuestionLink, ...]  # the answers it waits for
 
     @property
     def settled(self) -> bool:
@@ -87,7 +82,7 @@ def _lane(progress: LaneProgress, rubric: LanesRubric) -> LiveLane:
     lane = rubric.lane(progress.lane)
     if progress.decision is not None:
         return LiveLane(lane.id, lane.label, lane.value_label(progress.decision.value), ())
-    waiting = tuple(Waiting(q, rubric.questions[q].label) for q in progress.waiting_for)
+    waiting = question_links(rubric, progress.waiting_for)
     return LiveLane(lane.id, lane.label, "", waiting)
 
 

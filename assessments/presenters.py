@@ -240,6 +240,20 @@ RUNG_STATUS_TEXT = {"chosen": "✓ Verdict", "ruled_out": "✗ Ruled out", "not_
 
 
 @dataclass(frozen=True)
+class QuestionLink:
+    """A question to go and answer: its id (the questionnaire's anchor #q-<id>) and name."""
+
+    question_id: str
+    label: str
+
+
+def question_links(rubric: Any, question_ids: Any) -> tuple[QuestionLink, ...]:
+    """Links to `question_ids` of `rubric`, named by each question's short label."""
+    questions = rubric.questions
+    return tuple(QuestionLink(q, questions[q].label or questions[q].text) for q in question_ids)
+
+
+@dataclass(frozen=True)
 class AnswerRef:
     """An answer a point read: linked to its row in "All answers"."""
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from assessments.lanes.upgrade import CarriedAnswer, CarriedAnswers, carry_over
 from assessments.models import Assessment
+from assessments.presenters import QuestionLink, question_links
 from assessments.rubric import CURRENT_VERSION, load_rubric
 from assessments.services import Evaluation, evaluate_assessment
 
@@ -25,12 +26,6 @@ class AnswerLine:
     text: str  # the answer now (copied, renamed), or the old answer (left unanswered)
     old_text: str = ""  # renamed: the old answer, by the old rubric's labels
     why: str = ""  # left unanswered: why, or carried but worth checking: why
-
-
-@dataclass(frozen=True)
-class ToAnswer:
-    question_id: str
-    label: str
 
 
 @dataclass(frozen=True)
@@ -83,7 +78,7 @@ class CarriedOverView:
     left_unanswered: tuple[AnswerLine, ...]
     # carried answers that may mean something narrower now, while still as carried
     worth_checking: tuple[AnswerLine, ...]
-    to_answer: tuple[ToAnswer, ...]  # asked and required, not answered yet
+    to_answer: tuple[QuestionLink, ...]  # asked and required, not answered yet
     comparison: Comparison | None  # once the assessment is complete
 
     @property
@@ -132,10 +127,7 @@ def carried_over_view(
             for i in (*carried.copied, *carried.renamed)
             if i.check and assessment.answer_values.get(i.question_id) == i.value
         ),
-        to_answer=tuple(
-            ToAnswer(q, rubric.questions[q].label or rubric.questions[q].text)
-            for q in evaluation.missing
-        ),
+        to_answer=question_links(rubric, evaluation.missing),
         comparison=comparison,
     )
 
