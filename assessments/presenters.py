@@ -18,7 +18,7 @@ from assessments.charts import (
     ladder_chart,
     score_chart,
 )
-from assessments.lanes.engine import LanesResult
+from assessments.lanes.engine import LanesResult, checks_not_raised
 from assessments.lanes.rubric import LanesRubric
 from assessments.rubric import APPROACHES, Rubric
 from assessments.scoring import RationalePoint, Result
@@ -236,6 +236,21 @@ def report_view(result: Result, rubric: Rubric, answers: Mapping[str, Any]) -> d
 
 NOT_ASKED = "not asked"
 NO_EFFECT = "recorded, no effect on this outcome"
+# What an answer did through a blocker, soft spot, warning or signal that held ...
+RAISED = {
+    "blocker": "gated readiness",
+    "soft_spot": "lowered confidence",
+    "warning": "raised a warning",
+    "signal": "raised a decision-matrix signal",
+}
+# ... and through one whose condition read it and did not hold (said only when the answer
+# raised nothing of that kind: engine.checks_not_raised).
+CHECKED = {
+    "blocker": "checked for readiness: no blocker",
+    "soft_spot": "checked for confidence: no soft spot",
+    "warning": "checked for warnings: none raised",
+    "signal": "checked for decision-matrix signals: none raised",
+}
 RUNG_STATUS_TEXT = {"chosen": "✓ Verdict", "ruled_out": "✗ Ruled out", "not_needed": "Not needed"}
 
 
@@ -425,8 +440,11 @@ def _ladder(
     return tuple(rungs)
 
 
-def _answer_effects(result: LanesResult, rubric: LanesRubric) -> dict[str, list[str]]:
-    """question id -> what its answer did, in the report's words."""
+def _answer_effects(
+    result: LanesResult, rubric: LanesRubric, answers: Mapping[str, Any]
+) -> dict[str, list[str]]:
+    """question id -> what its answer did, in the report's words: what it decided or raised,
+    then the checks it was read by that raised nothing."""
     effects: dict[str, list[str]] = {}
 
     def add(questions: Any, text: str) -> None:
@@ -439,12 +457,8 @@ def _answer_effects(result: LanesResult, rubric: LanesRubric) -> dict[str, list[
         if kind == "lane_rule":
             lane = rubric.lane(point["lane"])
             add(point["questions"], f"decided the {lane.label} lane ({point['rule']})")
-        elif kind == "blocker":
-            add(point["questions"], "gated readiness")
-        elif kind == "soft_spot":
-            add(point["questions"], "lowered confidence")
-        elif kind == "warning":
-            add(point["questions"], "raised a warning")
+        elif kind in RAISED:
+            add(point["questions"], RAISED[kind])
     for step in result.next_steps:
         add(step["questions"], "shaped a next step")
     for alt in result.alternatives:
@@ -452,7 +466,10 @@ def _answer_effects(result: LanesResult, rubric: LanesRubric) -> dict[str, list[
             add([alt["question"]], f"ruled out {rubric.verdict_label(alt['approach'])}")
     for signal in result.signals:
         if signal["raised"]:
-            add(signal["questions"], "raised a decision-matrix signal")
+            add(signal["questions"], RAISED["signal"])
+    for check in checks_not_raised(answers, rubric):
+        raised, checked = RAISED[check["kind"]], CHECKED[check["kind"]]
+        add([q for q in check["questions"] if raised not in effects.get(q, ())], checked)
     return effects
 
 
@@ -531,7 +548,7 @@ def lanes_report_view(
             )
         )
 
-    effects = _answer_effects(result, rubric)
+    effects = _answer_effects(result, rubric, answers)
     not_asked = set(result.not_asked)
     sections = tuple(
         AnswerSection(

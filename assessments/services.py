@@ -148,6 +148,33 @@ class StaleAnswers(Exception):
         self.current = current  # question id -> the newer stored value (None if cleared)
 
 
+class AnswersFrozen(Exception):
+    """The assessment was re-assessed on a newer rubric: its answers stay as they were, so the
+    verdict shown beside the newer one stays the verdict they gave. Nothing was saved."""
+
+    def __init__(self, assessment: Assessment, successor: Assessment):
+        self.successor = successor
+        super().__init__(
+            f"this rubric {assessment.rubric_version} assessment was re-assessed on rubric "
+            f"{successor.rubric_version}, so its answers stay as they were (change them in the "
+            f"rubric {successor.rubric_version} assessment)"
+        )
+
+
+def reassessed_as(assessment: Assessment) -> Assessment | None:
+    """The newest assessment re-assessed from this one on a newer rubric, if any: once there
+    is one, this one's answers are frozen. No query for an assessment on the current rubric
+    (there is nothing newer to have re-assessed it on)."""
+    if assessment.rubric_version == CURRENT_VERSION:
+        return None
+    return (
+        Assessment.objects.filter(carried_from=assessment)
+        .exclude(rubric_version=assessment.rubric_version)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
 def save_answers(
     assessment: Assessment, changes: AnswerChanges, *, unchanged_since: datetime | None = None
 ) -> bool:
@@ -157,12 +184,16 @@ def save_answers(
     Only the changed questions' rows are written, so two people (or tabs) saving different
     questions at the same time both keep their answers. With `unchanged_since` (when a whole
     form was loaded), a question this save would change that was saved elsewhere after that
-    moment raises StaleAnswers instead of overwriting it.
+    moment raises StaleAnswers instead of overwriting it. An assessment re-assessed on a newer
+    rubric raises AnswersFrozen.
     """
     values, cleared = dict(changes.values), changes.cleared
     with transaction.atomic():
         # Lock the assessment so concurrent saves check combinations against settled data.
         Assessment.objects.select_for_update().filter(pk=assessment.pk).first()
+        successor = reassessed_as(assessment)  # under the lock: re-assessing may be under way
+        if successor is not None:
+            raise AnswersFrozen(assessment, successor)
         rows = Answer.objects.filter(assessment=assessment).values_list(
             "question_id", "value", "updated_at"
         )
@@ -223,6 +254,11 @@ def start_assessment(
         source = project.assessments.with_answers().first()
     if source is not None and source.project_id != project.pk:
         raise ValueError("an assessment starts only from one of its own project's assessments")
+    if source is not None and source.rubric_version != CURRENT_VERSION:
+        # Re-assessing freezes the source (save_answers): take its lock, as a save does, and
+        # carry its answers as they are under the lock, not as they were loaded.
+        Assessment.objects.select_for_update().filter(pk=source.pk).first()
+        source = Assessment.objects.with_answers().get(pk=source.pk)
     assessment = Assessment.objects.create(
         project=project, rubric_version=CURRENT_VERSION, carried_from=source
     )
@@ -234,6 +270,18 @@ def start_assessment(
         if carried:
             _touch(assessment)
     return assessment
+
+
+@transaction.atomic
+def reassess(source: Assessment) -> tuple[Assessment, bool]:
+    """`source` (of an earlier rubric) re-assessed on the current one: a new assessment
+    carried over from it, or the one already made (one re-assessment per source, even when
+    two requests race), and whether it is new."""
+    Assessment.objects.select_for_update().filter(pk=source.pk).first()
+    existing = reassessed_as(source)
+    if existing is not None:
+        return existing, False
+    return start_assessment(source.project, source=source), True
 
 
 def answers_to_carry(source: Assessment, rubric: Rubric) -> dict[str, Any]:

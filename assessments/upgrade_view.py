@@ -213,16 +213,21 @@ def _comparison(old: Evaluation, new: Evaluation, carried: CarriedAnswers) -> Co
     return Comparison(old_side, new_side, changed, summary, tuple(deciding))
 
 
-def upgrade_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, Any]:
+def upgrade_context(
+    assessment: Assessment, evaluation: Evaluation, successor: Assessment | None
+) -> dict[str, Any]:
     """An owner's page of an assessment: what it carried over (`carried_over`, None if
-    nothing) and, for one of an earlier rubric, the rubric to re-assess it on
-    (`reassess_to`, None if it is current)."""
+    nothing) and, for one of an earlier rubric, the rubric to re-assess it on (`reassess_to`,
+    None if it is current or `successor`, its re-assessment, already exists)."""
     return {
         "carried_over": carried_over_view(assessment, evaluation=evaluation),
-        "reassess_to": reassess_to(assessment),
+        "reassess_to": reassess_to(assessment, successor),
     }
 
 
-def reassess_to(assessment: Assessment) -> str | None:
-    """The rubric an assessment can be re-assessed on: the current one, unless it is on it."""
-    return CURRENT_VERSION if assessment.rubric_version != CURRENT_VERSION else None
+def reassess_to(assessment: Assessment, successor: Assessment | None = None) -> str | None:
+    """The rubric an assessment can be re-assessed on: the current one, unless it is on it or
+    has been re-assessed already (`successor`, services.reassessed_as)."""
+    if assessment.rubric_version == CURRENT_VERSION or successor is not None:
+        return None
+    return CURRENT_VERSION

@@ -19,9 +19,16 @@ from assessments.examples import SCENARIOS_V2_FILE, load_scenarios
 from assessments.lanes.upgrade import carry_over
 from assessments.models import Answer, Assessment, Project
 from assessments.rubric import CURRENT_VERSION, load_rubric
-from assessments.services import evaluate_assessment, start_assessment
+from assessments.services import (
+    AnswersFrozen,
+    evaluate_assessment,
+    reassess,
+    reassessed_as,
+    save_answers,
+    start_assessment,
+)
 from assessments.sharing import create_share_link
-from assessments.validation import clean_answers
+from assessments.validation import clean_answers, parse_question
 from tests.factories import (
     AssessmentFactory,
     ProjectFactory,
@@ -296,3 +303,39 @@ def test_changing_the_reassessed_answers_leaves_the_v1_assessment_alone(
 
     assert snapshot_of(complete_assessment) == before
     assert evaluate_assessment(loaded(complete_assessment)).result.rubric_version == "v1"
+
+
+@pytest.mark.django_db
+def test_a_reassessed_assessment_refuses_every_save(project, complete_assessment):
+    successor, created = reassess(loaded(complete_assessment))
+    budget = load_rubric("v1").questions["budget"]
+    changes = parse_question(budget, ["limited"], loaded(complete_assessment).answer_values)
+
+    with pytest.raises(AnswersFrozen) as frozen:
+        save_answers(loaded(complete_assessment), changes)
+
+    assert created and frozen.value.successor == successor
+    assert reassessed_as(loaded(complete_assessment)) == successor
+
+
+@pytest.mark.django_db
+def test_reassessing_the_same_assessment_again_returns_the_first_reassessment(
+    project, complete_assessment
+):
+    first, created = reassess(loaded(complete_assessment))
+    again, created_again = reassess(loaded(complete_assessment))
+
+    assert (created, created_again) == (True, False)
+    assert again == first
+    assert project.assessments.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_v2_assessment_copied_into_a_new_one_stays_editable(project):
+    """Only re-assessing on a newer rubric freezes: a fresh start from a v2 assessment does not."""
+    v2 = AssessmentFactory(project=project, answers={"latency": "batch"})
+    start_assessment(project, source=loaded(v2))
+
+    assert reassessed_as(v2) is None
+    changes = parse_question(load_rubric("v2").questions["budget"], ["limited"], {})
+    assert save_answers(loaded(v2), changes)

@@ -243,8 +243,101 @@ def test_the_project_page_offers_no_reassessing_of_a_v2_assessment(
     content = owner_client.get(reverse("project_detail", args=[project.pk])).content.decode()
 
     assert reassess_form(content, v2) == ""
-    assert reassess_form(content, complete_assessment)  # the v1 one, now in the history
+    assert reassess_form(content, complete_assessment) == ""  # re-assessed: v2 is the way on
     assert reverse("assessment_create", args=[project.pk]) in content  # a fresh v2 start
+
+
+# --- Once re-assessed, the v1 assessment keeps its answers ------------------------------
+
+
+def save_one(client: Client, assessment: Assessment, question_id: str, value: str, **extra):
+    url = reverse("save_question", args=[assessment.pk, question_id])
+    return client.post(url, {question_id: [value]}, **extra)
+
+
+def test_a_reassessed_v1_assessment_refuses_an_autosave_and_says_where_to_change_it(
+    owner_client, reassessed, complete_assessment
+):
+    before = snapshot_of(complete_assessment)
+
+    response = save_one(
+        owner_client, complete_assessment, "budget", "limited", HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 422
+    words = text(response.content.decode())
+    assert "Not saved" in words
+    assert "re-assessed on rubric v2, so its answers stay as they were" in words
+    assert snapshot_of(complete_assessment) == before
+
+
+def test_a_reassessed_v1_assessment_refuses_a_save_without_javascript_too(
+    owner_client, reassessed, complete_assessment
+):
+    before = snapshot_of(complete_assessment)
+    report = reverse("report", args=[complete_assessment.pk])
+
+    autosave = save_one(owner_client, complete_assessment, "budget", "limited", follow=True)
+    form = owner_client.post(
+        reverse("questionnaire", args=[complete_assessment.pk]), {"budget": "limited"}, follow=True
+    )
+
+    for response in (autosave, form):
+        assert response.redirect_chain[-1] == (report, 302)
+        assert "its answers stay as they were" in text(response.content.decode())
+    assert "Nothing was saved." in text(form.content.decode())
+    assert snapshot_of(complete_assessment) == before
+
+
+def test_a_reassessed_v1_assessment_opens_as_its_report_which_points_to_the_new_one(
+    owner_client, reassessed, complete_assessment
+):
+    questions = owner_client.get(reverse("questionnaire", args=[complete_assessment.pk]))
+    assert questions.status_code == 302
+    assert questions.url == reverse("report", args=[complete_assessment.pk])
+
+    content = owner_client.get(questions.url).content.decode()
+    assert "Re-assessed on rubric v2" in content
+    assert reverse("report", args=[reassessed.pk]) in content
+    questionnaire = reverse("questionnaire", args=[complete_assessment.pk])
+    assert f'href="{questionnaire}"' not in content  # no "Edit answers"
+    assert f'href="{questionnaire}#q-' not in content  # and no "Change" at any answer
+    assert reassess_form(content, complete_assessment) == ""  # and no second re-assessing
+
+
+def test_reassessing_twice_opens_the_first_reassessment_and_starts_nothing(
+    owner_client, project, reassessed, complete_assessment
+):
+    count = Assessment.objects.count()
+
+    response = owner_client.post(reassess_url(complete_assessment), follow=True)
+
+    assert response.redirect_chain == [(reverse("questionnaire", args=[reassessed.pk]), 302)]
+    assert "re-assessed on rubric v2 already" in text(response.content.decode())
+    assert Assessment.objects.count() == count
+    assert newest(project) == reassessed
+
+
+def test_the_project_history_links_a_reassessed_v1_assessment_to_its_reassessment(
+    owner_client, project, reassessed, complete_assessment
+):
+    content = owner_client.get(reverse("project_detail", args=[project.pk])).content.decode()
+    history = content.split('id="history-title"', 1)[1]
+
+    assert reassess_form(history, complete_assessment) == ""
+    assert "Re-assessed as the rubric v2 assessment" in text(history)
+    assert reverse("report", args=[reassessed.pk]) in history
+
+
+def test_an_unfinished_reassessed_v1_assessment_is_listed_by_its_report(owner_client, project):
+    v1 = V1AssessmentFactory(project=project, answers={"latency": "batch"})
+    owner_client.post(reassess_url(v1))
+
+    content = owner_client.get(reverse("project_detail", args=[project.pk])).content.decode()
+    history = content.split('id="history-title"', 1)[1]
+
+    assert reverse("report", args=[v1.pk]) in history
+    assert f'href="{reverse("questionnaire", args=[v1.pk])}"' not in history
 
 
 # --- What the re-assessed assessment shows -------------------------------------------------

@@ -173,15 +173,19 @@ class _Context:
         self.lane_questions = {lane: d.questions for lane, d in decisions.items()}
         self.rule_lanes = {d.rule.id: lane for lane, d in decisions.items()}
 
-    def check(self, condition: Condition) -> tuple[bool, tuple[str, ...]]:
-        """Whether it holds, and the asked questions it read."""
+    def check(
+        self, condition: Condition, *, through_lanes: bool = True
+    ) -> tuple[bool, tuple[str, ...]]:
+        """Whether it holds, and the asked questions it read: with `through_lanes`, testing a
+        lane or a deciding rule reads the answers that decided the lane too; without, only
+        the answers the condition tested itself."""
         facts = Facts(
             self.asked,
             self.lanes,
             self.rules,
             self.verdict,
-            lane_questions=self.lane_questions,
-            rule_lanes=self.rule_lanes,
+            lane_questions=self.lane_questions if through_lanes else {},
+            rule_lanes=self.rule_lanes if through_lanes else {},
         )
         holds = condition.holds(facts)
         return holds, _ordered(self.rubric, facts.read, self.asked)
@@ -195,6 +199,46 @@ class _Context:
                 own = [q for q in effect.questions if q in self.asked and (q in read or not read)]
                 found.append((effect, tuple(dict.fromkeys([*own, *read]))))
         return found
+
+
+def _context(
+    answers: Mapping[str, Any], rubric: LanesRubric
+) -> tuple[_Context, dict[str, LaneDecision], list[str]]:
+    """The answers and lane results to evaluate effects against, the lane decisions and the
+    questions not asked. Raises NoVerdict for the rubric's no-verdict pair."""
+    asked, not_asked = asked_answers(answers, rubric)
+    decisions = decide_lanes(asked, rubric)
+    verdict = verdict_for({lane: d.value for lane, d in decisions.items()}, rubric)
+    return _Context(rubric, asked, decisions, verdict), decisions, not_asked
+
+
+def checks_not_raised(answers: Mapping[str, Any], rubric: LanesRubric) -> list[dict[str, Any]]:
+    """The blockers, soft spots, warnings and signals that were checked and did not hold,
+    each with the asked answers its condition tested itself, in rubric order:
+    [{"kind": "blocker", "code": "no_eval_set", "questions": ["eval_set"]}, ...].
+
+    kind is "blocker", "soft_spot", "warning" or "signal" (code: the signal's id). What a
+    condition read through a lane or a deciding rule is left out: those answers decided the
+    lane, which the lane's own rationale already says. Checks that read no asked answer are
+    left out. Not part of the LanesResult (its keys are a stable contract): the report asks
+    for it beside the result of the same answers.
+    """
+    context, _, _ = _context(answers, rubric)
+    checks = []
+    for kind, items in (
+        ("blocker", rubric.blockers),
+        ("soft_spot", rubric.soft_spots),
+        ("warning", rubric.warnings),
+    ):
+        for effect in items:
+            holds, read = context.check(effect.when, through_lanes=False)
+            if not holds and read:
+                checks.append({"kind": kind, "code": effect.code, "questions": list(read)})
+    for signal in rubric.signals:
+        holds, read = context.check(signal.when, through_lanes=False)
+        if not holds and read:
+            checks.append({"kind": "signal", "code": signal.id, "questions": list(read)})
+    return checks
 
 
 def _answers_text(context: _Context, questions: Iterable[str]) -> str:
@@ -337,11 +381,8 @@ def score_lanes(
     answers: Mapping[str, Any], rubric: LanesRubric, *, include_flips: bool = True
 ) -> LanesResult:
     """Score clean answers (see validation.clean_answers) under a v2 rubric."""
-    asked, not_asked = asked_answers(answers, rubric)
-    decisions = decide_lanes(asked, rubric)
-    lanes = {lane: d.value for lane, d in decisions.items()}
-    verdict = verdict_for(lanes, rubric)
-    context = _Context(rubric, asked, decisions, verdict)
+    context, decisions, not_asked = _context(answers, rubric)
+    asked, lanes, verdict = context.asked, context.lanes, context.verdict
     blockers = context.raised(rubric.blockers)
     soft_spots = context.raised(rubric.soft_spots)
     warnings = context.raised(rubric.warnings)

@@ -5,25 +5,40 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from assessments.access import get_owned_assessment, get_owned_project
 from assessments.forms import ImportForm, ProjectForm
 from assessments.models import Assessment, Project
-from assessments.services import create_project, evaluate_assessment, start_assessment
+from assessments.services import create_project, evaluate_assessment, reassess, start_assessment
 from assessments.transfer import export_project, import_project
 from assessments.upgrade_view import reassess_to
 from assessments.validation import InvalidAnswers
 
 
-def _summary(assessment: Assessment | None) -> dict:
+def _summary(assessment: Assessment | None, successor: Assessment | None = None) -> dict:
+    """One assessment's row; `successor`: its re-assessment on a newer rubric, if any."""
     evaluation = evaluate_assessment(assessment, include_flips=False) if assessment else None
     return {
         "assessment": assessment,
         "evaluation": evaluation,
-        "reassess_to": reassess_to(assessment) if assessment else None,
+        "reassess_to": reassess_to(assessment, successor) if assessment else None,
+        "reassessed_as": successor,
     }
+
+
+def _successors(assessments: list[Assessment]) -> dict[int, Assessment]:
+    """Assessment id -> its newest re-assessment on another rubric, among `assessments` (all
+    of a project's, newest first), as services.reassessed_as finds it, without a query each."""
+    found: dict[int, Assessment] = {}
+    for item in reversed(assessments):  # oldest first: a newer re-assessment replaces it
+        source = next((a for a in assessments if a.pk == item.carried_from_id), None)
+        if source is not None and source.rubric_version != item.rubric_version:
+            found[source.pk] = item
+    return found
 
 
 @login_required
@@ -51,7 +66,9 @@ def project_create(request: HttpRequest) -> HttpResponse:
 @require_safe
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_owned_project(request.user, pk)
-    history = [_summary(a) for a in project.assessments.with_answers()]
+    assessments = list(project.assessments.with_answers())
+    successors = _successors(assessments)
+    history = [_summary(a, successors.get(a.pk)) for a in assessments]
     context = {
         "project": project,
         "current": history[0] if history else None,
@@ -101,7 +118,8 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def assessment_reassess(request: HttpRequest, pk: int) -> HttpResponse:
     """A new assessment on the current rubric, started from this one of an earlier rubric
-    (which stays exactly as it is, share links and all)."""
+    (which stays exactly as it is, share links and all, and from then on keeps its answers:
+    services.save_answers). A second request opens the re-assessment already made."""
     source = get_owned_assessment(request.user, pk)
     version = reassess_to(source)
     if version is None:
@@ -111,7 +129,15 @@ def assessment_reassess(request: HttpRequest, pk: int) -> HttpResponse:
             "there is nothing to re-assess, and nothing was changed.",
         )
         return redirect(source.project)
-    assessment = start_assessment(source.project, source=source)
+    assessment, created = reassess(source)
+    if not created:
+        when = date_format(timezone.localtime(assessment.created_at), "j M Y")
+        messages.info(
+            request,
+            f"This assessment was re-assessed on rubric {assessment.rubric_version} already, on "
+            f"{when}: here is that assessment. Nothing new was started.",
+        )
+        return redirect("questionnaire", pk=assessment.pk)
     messages.success(
         request,
         f"New assessment on rubric {version} started from your rubric "

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments.access import get_owned_assessment
@@ -23,10 +24,12 @@ from assessments.presenters import (
 )
 from assessments.rubric import load_rubric
 from assessments.services import (
+    AnswersFrozen,
     Evaluation,
     StaleAnswers,
     evaluate,
     evaluate_assessment,
+    reassessed_as,
     save_answers,
 )
 from assessments.upgrade_view import carried_over_view
@@ -88,6 +91,9 @@ def panel_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, A
 @require_http_methods(["GET", "POST"])
 def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = get_owned_assessment(request.user, pk)
+    successor = reassessed_as(assessment)
+    if successor is not None:
+        return _frozen(request, AnswersFrozen(assessment, successor))
     rubric = load_rubric(assessment.rubric_version)
     answers = assessment.answer_values
     errors: dict[str, str] = {}
@@ -103,6 +109,8 @@ def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
                 return _after_full_save(request, assessment)
             except InvalidAnswers as invalid:
                 errors = {p.question: p.message for p in invalid.problems}
+            except AnswersFrozen as frozen:  # re-assessed since the check above
+                return _frozen(request, frozen)
             except StaleAnswers as conflict:
                 # Show the newer values for those questions; keep the user's other choices.
                 answers = _reloaded(assessment).answer_values
@@ -131,6 +139,14 @@ def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
         ],
     }
     return render(request, TEMPLATE, context, status=status)
+
+
+def _frozen(request: HttpRequest, frozen: AnswersFrozen) -> HttpResponse:
+    """The answers of a re-assessed assessment are frozen: its report shows them, and where to
+    change them now."""
+    nothing = " Nothing was saved." if request.method == "POST" else ""
+    messages.info(request, f"{capfirst(str(frozen))}.{nothing}")
+    return redirect("report", pk=frozen.successor.carried_from_id)
 
 
 def _loaded_at(request: HttpRequest) -> datetime | None:
@@ -175,6 +191,8 @@ def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpRespon
         save_answers(assessment, changes)
     except InvalidAnswers as invalid:
         error = invalid.problems[0].message
+    except AnswersFrozen as frozen:
+        error = str(frozen)
     else:
         answers.update(changes.values)
         for cleared in changes.cleared:

@@ -14,24 +14,27 @@ from assessments.access import get_owned_assessment
 from assessments.forms import ShareLinkForm
 from assessments.models import Assessment
 from assessments.report_bodies import render_report_body
-from assessments.services import evaluate_assessment
+from assessments.services import evaluate_assessment, reassessed_as
 from assessments.upgrade_view import upgrade_context
 
 
 def report_context(assessment: Assessment, mode: str) -> dict[str, Any]:
     """mode: "owner" (with controls), "example" or "shared" (read-only, no owner identity)."""
     evaluation = evaluate_assessment(assessment)
+    # Re-assessed on a newer rubric: its answers are frozen, so no links to change them.
+    successor = reassessed_as(assessment) if mode == "owner" else None
+    editable = mode == "owner" and successor is None
     context: dict[str, Any] = {
         "assessment": assessment,
         "project": assessment.project,
         "evaluation": evaluation,
         "mode": mode,
         "is_owner": mode == "owner",
+        "editable": editable,
+        "reassessed_as": successor,
     }
     if evaluation.result is not None:
-        context["report_body"] = render_report_body(
-            assessment, evaluation, is_owner=mode == "owner"
-        )
+        context["report_body"] = render_report_body(assessment, evaluation, is_owner=editable)
     if mode == "owner":
         context["pdf_url"] = reverse("memo", args=[assessment.pk])
     elif mode == "example":
@@ -77,5 +80,5 @@ def render_report(request: HttpRequest, assessment: Assessment, mode: str) -> Ht
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = get_owned_assessment(request.user, pk)
     context = report_context(assessment, mode="owner") | share_panel_context(assessment)
-    context |= upgrade_context(assessment, context["evaluation"])
+    context |= upgrade_context(assessment, context["evaluation"], context["reassessed_as"])
     return render(request, "assessments/report.html", context)

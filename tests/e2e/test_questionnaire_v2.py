@@ -119,7 +119,10 @@ def test_a_v1_assessment_is_reassessed_on_v2_and_shows_both_verdicts(
     expect(carried).to_contain_text("The verdict is the same under both rubrics")
     expect(carried).not_to_contain_text("Still to answer")
     save_screenshot(page.locator("#carried-over"), str(artifacts_dir / "reassess-v2-compared.png"))
-    # The v1 report is as it was.
+    # The v1 report keeps its verdict and answers, and points to the v2 assessment.
     page.goto(f"{live_server.url}/assessments/{v1.pk}/report/")
     expect(page.locator(".verdict-banner .verdict-name")).to_have_text("Hybrid")
+    expect(page.get_by_role("link", name="Edit answers")).to_have_count(0)
+    page.get_by_role("link", name="Open the rubric v2 assessment").click()
+    expect(page.locator("#carried-over")).to_contain_text("Rubric v1 beside rubric v2")
     assert not js_errors
