@@ -125,7 +125,7 @@ def carried_over_view(
         worth_checking=tuple(
             AnswerLine(i.question_id, i.label, i.text, why=i.check)
             for i in (*carried.copied, *carried.renamed)
-            if i.check and assessment.answer_values.get(i.question_id) == i.value
+            if i.check and evaluation.answers.get(i.question_id) == i.value
         ),
         to_answer=question_links(rubric, evaluation.missing),
         comparison=comparison,

@@ -364,7 +364,23 @@ def test_while_incomplete_the_report_lists_what_was_carried_over_and_what_to_ans
     assert "Still to answer (10)" in words
     # No comparison before the v2 verdict exists.
     assert "beside rubric v2" not in words
-    assert "its verdict beside this one" not in content
+    assert "Both side by side" not in content
+
+
+def test_each_autosave_on_a_reassessed_assessment_redraws_what_is_left_to_answer(
+    owner_client, reassessed
+):
+    """With JavaScript the box follows the answers: one fewer to answer, then both verdicts."""
+    *first, (last_id, last_value) = V2_REST.items()
+    set_answers(reassessed, dict(first))
+
+    response = save_one(owner_client, reassessed, last_id, str(last_value), HTTP_HX_REQUEST="true")
+
+    content = response.content.decode()
+    part = carried_section(content)
+    assert 'hx-swap-oob="true"' in part.split(">", 1)[0]
+    assert "Still to answer" not in text(part)
+    assert "Rubric v1 beside rubric v2" in text(part)
 
 
 def test_the_questions_page_lists_what_was_carried_over_and_what_to_answer(
@@ -413,7 +429,11 @@ def test_once_complete_the_report_shows_the_v1_verdict_beside_the_v2_verdict(
 
     content = response.content.decode()
     words = text(carried_section(content))
-    assert "its verdict beside this one" in content  # a pointer from the top of the page
+    # At the top of the page, the v1 verdict in a sentence and a pointer to the comparison.
+    assert (
+        "Re-assessed from your rubric v1 assessment, whose verdict was Hybrid (high confidence, "
+        "ready). The verdict is the same under both rubrics. Both side by side"
+    ) in text(content)
     assert "Rubric v1 beside rubric v2" in words
     v1, v2 = load_rubric("v1"), load_rubric("v2")
     assert f"Verdict {v1.verdict_label('hybrid')} {v2.verdict_label('hybrid')} Confidence" in words

@@ -43,6 +43,7 @@ from assessments.validation import (
 TEMPLATE = "assessments/questionnaire.html"
 UNPROCESSABLE = 422
 CONFLICT = 409
+CARRIED_OVER_TEMPLATE = "assessments/_carried_over.html"
 
 
 # v1: readiness depends on these; until both are answered a provisional readiness means nothing.
@@ -232,6 +233,14 @@ def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpRespon
         render_to_string(f"{TEMPLATE}#{part}", context, request)
         for part in ("verdict_panel", "verdict_bar", "verdict_announcement")
     ]
+    # Re-assessed: what is still to answer (then both verdicts) follows each answer.
+    carried_over = carried_over_view(assessment, evaluation=evaluation)
+    if carried_over is not None:
+        parts.append(
+            render_to_string(
+                CARRIED_OVER_TEMPLATE, {"carried_over": carried_over, "swap_oob": True}, request
+            )
+        )
     html = "".join(parts)
     response = HttpResponse(html, status=UNPROCESSABLE if error else 200)
     if error:

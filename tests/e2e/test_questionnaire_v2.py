@@ -110,6 +110,8 @@ def test_a_v1_assessment_is_reassessed_on_v2_and_shows_both_verdicts(
 
     for question_id, value in V2_REST.items():
         answer(page, question_id, value)
+    # The box followed the answers: nothing left to answer, both verdicts side by side.
+    expect(carried).to_contain_text("Rubric v1 beside rubric v2")
     panel = page.locator("#verdict-panel")
     expect(panel.locator(".live-ladder .rung-chosen")).to_contain_text("Hybrid")
     panel.get_by_role("link", name="Open the full report").click()
