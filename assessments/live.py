@@ -86,13 +86,20 @@ def _lane(progress: LaneProgress, rubric: LanesRubric) -> LiveLane:
     return LiveLane(lane.id, lane.label, "", waiting)
 
 
+def _settled(lanes: Mapping[str, LaneProgress]) -> dict[str, str]:
+    """lane id -> its value, for the lanes settled so far."""
+    return {lane: p.decision.value for lane, p in lanes.items() if p.decision is not None}
+
+
 def _ladder(lanes: Mapping[str, LaneProgress], verdict: str, rubric: LanesRubric):
-    settled = {lane: p.decision.value for lane, p in lanes.items() if p.decision is not None}
+    settled = _settled(lanes)
     possible = possible_verdicts(settled, rubric)
     return tuple(
         LiveRung(
             approach.id,
-            approach.label,
+            rubric.verdict_label(approach.id, settled)
+            if approach.id == verdict
+            else approach.label,
             "chosen"
             if approach.id == verdict
             else "possible"
@@ -144,7 +151,7 @@ def live_panel(
         lanes=tuple(_lane(lanes[lane.id], rubric) for lane in rubric.lanes),
         ladder=_ladder(lanes, verdict, rubric),
         verdict=verdict,
-        verdict_label=rubric.verdict_label(verdict) if verdict else "",
+        verdict_label=rubric.verdict_label(verdict, _settled(lanes)) if verdict else "",
         complete=complete,
         confidence_label=confidence_label,
         soft_spots=soft_spots,

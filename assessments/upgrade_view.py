@@ -139,7 +139,7 @@ def _side(evaluation: Evaluation, lanes_text: str = "") -> VerdictSide | None:
     return VerdictSide(
         version=rubric.version,
         verdict=result.verdict,
-        label=rubric.verdict_label(result.verdict),
+        label=rubric.result_label(result),
         confidence_label=rubric.confidence_label(result.confidence),
         readiness=result.readiness,
         readiness_label=rubric.readiness_label(result.readiness),

@@ -707,3 +707,35 @@ def test_a_question_no_rule_reads_needs_no_flip_wording():
     data = v2_data()
     assert "budget" not in _flip_text(data)  # read by warnings only: it never flips
     assert "budget" not in parse_rubric(data).flip_wording
+
+
+def test_a_verdict_label_can_depend_on_the_lanes_that_led_to_it():
+    v2 = load_rubric("v2")
+
+    assert v2.verdict_label("hybrid") == "Hybrid (fine-tuning + RAG)"
+    retrieval = {"knowledge": "retrieval", "behaviour": "fine_tune"}
+    in_prompt = {"knowledge": "in_context", "behaviour": "fine_tune"}
+    assert v2.verdict_label("hybrid", retrieval) == "Hybrid (fine-tuning + RAG)"
+    assert v2.verdict_label("hybrid", in_prompt) == "Hybrid (fine-tuning + knowledge in the prompt)"
+    assert v2.verdict_label("rag", {"knowledge": "retrieval", "behaviour": "none"}) == "RAG"
+    # Rubric v1 has no lanes: the same call, the same label.
+    assert load_rubric("v1").verdict_label("hybrid", in_prompt) == "Hybrid"
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"lane": "knowledge", "value": "nearby", "label": "Hybrid (fine-tuning + nearby)"},
+        {"lane": "memory", "value": "in_context", "label": "Hybrid (memory)"},
+        {"lane": "knowledge", "value": "in_context", "label": ""},
+    ],
+)
+def test_a_label_by_lane_must_name_a_lane_one_of_its_values_and_a_label(entry):
+    data = v2_data()
+    hybrid = next(a for a in data["approaches"] if a["id"] == "hybrid")
+    hybrid["labels_by_lane"] = [entry]
+    refused(
+        data,
+        f"approach hybrid labels_by_lane: {entry!r} must name a lane, one of its values and a "
+        "label",
+    )

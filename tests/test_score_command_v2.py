@@ -102,7 +102,7 @@ def test_text_format_is_a_readable_v2_summary_with_the_rubric_labels(tmp_path):
         "    - If the model needed nothing beyond what a base model knows → Fine-tuning",
         "    - If nothing could be looked up at request time → Fine-tuning",
         "    - If the model needed no change in behaviour → RAG",
-        "    - If prompting had not been measured yet → RAG",
+        "    - If prompting had not been measured (assumed enough until it is) → RAG",
         "    - If you could not fine-tune the model you would use → RAG",
     ]
 

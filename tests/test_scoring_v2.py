@@ -411,7 +411,7 @@ def test_fewer_examples_is_the_situation_differing_not_something_to_do():
         ),
         (
             {}, "prompt_baseline", "not_measured", "situation",
-            "If prompting had not been measured yet",
+            "If prompting had not been measured (assumed enough until it is)",
         ),
         (
             {}, "ft_availability", "none", "situation",

@@ -185,7 +185,9 @@ def test_gallery_shows_v2_examples_first_with_their_verdicts(client, examples):
     versions = [re.search(r'rubric-version">(v\d)<', card).group(1) for card in cards]
     assert versions == ["v2"] * 12 + ["v1"] * 10
     for card, scenario in zip(cards, SCENARIOS, strict=False):
-        assert escape(RUBRIC.verdict_label(scenario["expect"]["verdict"])) in card
+        expected = scenario["expect"]
+        label = RUBRIC.verdict_label(expected["verdict"], expected.get("lanes"))
+        assert escape(label) in card
 
 
 def test_load_examples_with_v2_is_idempotent(examples):

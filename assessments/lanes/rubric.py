@@ -86,6 +86,8 @@ class Approach:
     summary: str
     ruled_out: tuple[Reason, ...]
     not_needed: tuple[Reason, ...]
+    # (lane, value, label): the label once a result's lanes are known, where they change it
+    labels_by_lane: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,8 +203,18 @@ class LanesRubric:
     def approach(self, approach_id: str) -> Approach:
         return next(a for a in self.approaches if a.id == approach_id)
 
-    def verdict_label(self, verdict: str) -> str:
-        return self.approach(verdict).label
+    def verdict_label(self, verdict: str, lanes: Mapping[str, str] | None = None) -> str:
+        """The verdict's label; with the lanes that led to it, the one that fits them ("Hybrid
+        (fine-tuning + knowledge in the prompt)" when nothing is retrieved)."""
+        approach = self.approach(verdict)
+        for lane, value, label in approach.labels_by_lane if lanes else ():
+            if lanes.get(lane) == value:
+                return label
+        return approach.label
+
+    def result_label(self, result: Any) -> str:
+        """A result's verdict, labelled for its lanes."""
+        return self.verdict_label(result.verdict, result.lanes)
 
     def readiness_label(self, readiness: str) -> str:
         return self.labels["readiness"][readiness]
@@ -464,9 +476,24 @@ def _approaches(data: Mapping[str, Any], vocab: Vocabulary) -> tuple[Approach, .
                 raw.get("summary", ""),
                 _reasons(raw.get("ruled_out", []), vocab, f"{where} ruled_out"),
                 not_needed,
+                _labels_by_lane(raw.get("labels_by_lane", []), data, where),
             )
         )
     return tuple(approaches)
+
+
+def _labels_by_lane(raw: Any, data: Mapping[str, Any], where: str) -> tuple:
+    """An approach's `labels_by_lane`: [{lane, value, label}], each naming a real lane value."""
+    values = {lane["id"]: {v["id"] for v in lane["values"]} for lane in data["lanes"]}
+    labels = []
+    for entry in raw:
+        lane, value, label = (entry.get(key) for key in ("lane", "value", "label"))
+        if value not in values.get(lane, ()) or not isinstance(label, str) or not label:
+            raise RubricError(
+                f"{where} labels_by_lane: {entry!r} must name a lane, one of its values and a label"
+            )
+        labels.append((lane, value, label))
+    return tuple(labels)
 
 
 def _upgrade(raw: Any, version: str, questions: Mapping[str, Question]) -> Upgrade | None:

@@ -170,8 +170,13 @@ class Rubric:
         return tuple(q.id for q in self.questions.values() if q.required)
 
     # The one source of every label a result is shown with: page, PDF and terminal.
-    def verdict_label(self, verdict: str) -> str:
+    def verdict_label(self, verdict: str, lanes: Mapping[str, str] | None = None) -> str:
+        """The verdict's label (`lanes`: rubric v2's; v1 has none, so they change nothing)."""
         return self.approaches[verdict]["label"]
+
+    def result_label(self, result: Any) -> str:
+        """A result's verdict, labelled (the same interface as rubric v2's)."""
+        return self.verdict_label(result.verdict)
 
     def readiness_label(self, readiness: str) -> str:
         return self.labels["readiness"][readiness]

@@ -19,7 +19,7 @@ def _rubric(result: Result) -> Rubric:
 
 @register.filter
 def verdict_label(result: Result) -> str:
-    return _rubric(result).verdict_label(result.verdict)
+    return _rubric(result).result_label(result)
 
 
 @register.filter

@@ -83,7 +83,10 @@ def test_a_v2_assessment_branches_settles_and_reports(
     page.get_by_role("link", name="Open the full report").click()
 
     expect(page).to_have_url(re.compile(rf"/assessments/{assessment.pk}/report/$"))
-    expect(page.locator("h2.verdict-name")).to_have_text("Hybrid (fine-tuning + RAG)")
+    # Nothing is retrieved: the hybrid is fine-tuning plus the knowledge in the prompt.
+    expect(page.locator("h2.verdict-name")).to_have_text(
+        "Hybrid (fine-tuning + knowledge in the prompt)"
+    )
     expect(page.locator(".lanes-line")).to_contain_text("Knowledge: in the prompt")
     save_screenshot(page, str(artifacts_dir / "report-v2-answered.png"), full_page=True)
 

@@ -63,7 +63,7 @@ def lanes_result_as_text(result: LanesResult, rubric: LanesRubric) -> str:
         for lane, value in result.lanes.items()
     )
     lines = [
-        f"Verdict:    {label(result.verdict)} "
+        f"Verdict:    {rubric.result_label(result)} "
         f"({rubric.confidence_label(result.confidence).lower()} confidence)",
         f"Lanes:      {lanes}",
         f"Readiness:  {rubric.readiness_label(result.readiness)}",
