@@ -638,7 +638,8 @@ def _questions_any_effect_reads() -> set[str]:
 
 
 def test_every_question_is_read_by_some_rule_or_effect():
-    """No question is asked for nothing. In a given answer set an answer may still have no
-    effect (error_cost `low`, data_residency `any`, eval_set `small`...): the report lists
-    it as "recorded, no effect on this outcome", as the spec's content leaves it."""
+    """No question is asked for nothing. In a given answer set an answer may still raise
+    nothing (error_cost `low`, data_residency `any`...): the report says what checked it
+    ("checked for warnings: none raised") or, read by nothing, "recorded, no effect on this
+    outcome", as the spec's content leaves it."""
     assert set(V2.questions) - _questions_any_effect_reads() == set()

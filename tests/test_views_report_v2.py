@@ -162,10 +162,13 @@ def test_every_v2_example_report(client, examples, key, django_assert_max_num_qu
     assert any("Decided the" in effect for effect in shown.values())
 
 
-def test_an_answer_with_no_effect_says_so(examples):
+def test_an_answer_with_no_effect_says_so_and_one_only_checked_says_what_checked_it(examples):
     report = report_of(examples["v2-offline-car-manual"])
     rows = {row.question_id: row for s in report.answers for row in s.answers}
-    assert rows["kb_state"].effect_text == "recorded, no effect on this outcome"
+    assert rows["monthly_queries"].effect_text == "recorded, no effect on this outcome"
+    assert rows["kb_state"].effect_text == (
+        "checked for readiness: no blocker; checked for warnings: none raised"
+    )
     assert rows["retrieval_possible"].effect_text.startswith("decided the Knowledge lane (K1)")
 
 
