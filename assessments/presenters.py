@@ -429,7 +429,9 @@ def _ladder(
         rungs.append(
             Rung(
                 id=approach.id,
-                label=approach.label,
+                label=rubric.verdict_label(
+                    approach.id, result.lanes if status == "chosen" else None
+                ),
                 summary=approach.summary,
                 status=status,
                 status_text=RUNG_STATUS_TEXT[status],
@@ -515,7 +517,7 @@ def lanes_report_view(
     effect_points = _effect_points(result, rubric, answers)
     ladder = _ladder(result, rubric, answers)
     rung_inputs = [RungInput(r.label, r.status, r.status_text) for r in ladder]
-    verdict_label = rubric.verdict_label(result.verdict)
+    verdict_label = rubric.result_label(result)
 
     flips = [
         FlipView(

@@ -6,7 +6,15 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import save_screenshot
 
-KEY = "v2-support-bot-hybrid"
+# (example, its verdict's label, its knowledge lane): the longest verdict label is here too.
+EXAMPLES = [
+    ("v2-support-bot-hybrid", "Hybrid (fine-tuning + RAG)", "Knowledge: retrieval"),
+    (
+        "v2-offline-car-manual",
+        "Hybrid (fine-tuning + knowledge in the prompt)",
+        "Knowledge: in the prompt",
+    ),
+]
 
 
 @pytest.fixture
@@ -16,6 +24,7 @@ def v2_examples(transactional_db):
     load_examples()
 
 
+@pytest.mark.parametrize(("key", "verdict", "knowledge"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
 @pytest.mark.parametrize(
     ("name", "viewport", "chart_class"),
     [
@@ -24,14 +33,23 @@ def v2_examples(transactional_db):
     ],
 )
 def test_a_v2_example_report(
-    live_server, browser, v2_examples, artifacts_dir, name, viewport, chart_class
+    live_server,
+    browser,
+    v2_examples,
+    artifacts_dir,
+    name,
+    viewport,
+    chart_class,
+    key,
+    verdict,
+    knowledge,
 ):
     context = browser.new_context(viewport=viewport)
     try:
         page = context.new_page()
-        page.goto(live_server.url + f"/examples/{KEY}/")
-        expect(page.locator("h2.verdict-name")).to_have_text("Hybrid (fine-tuning + RAG)")
-        expect(page.locator(".lanes-line")).to_contain_text("Knowledge: retrieval")
+        page.goto(live_server.url + f"/examples/{key}/")
+        expect(page.locator("h2.verdict-name")).to_have_text(verdict)
+        expect(page.locator(".lanes-line")).to_contain_text(knowledge)
         expect(page.locator(".lanes-line")).to_contain_text("Behaviour: fine-tuning")
         expect(page.locator(".ladder .rung")).to_have_count(5)
         for section in ("why", "flips", "matrix", "ladder", "next-steps", "answers"):
@@ -48,13 +66,12 @@ def test_a_v2_example_report(
             assert text_box["x"] + text_box["width"] <= box["x"] + box["width"] + 0.5, text_box
             assert text_box["height"] >= 12, text_box
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-        save_screenshot(page, str(artifacts_dir / f"report-v2-{name}.png"), full_page=True)
-        save_screenshot(chart, str(artifacts_dir / f"report-v2-ladder-{name}.png"))
-        save_screenshot(
-            page.locator(".verdict-banner"), str(artifacts_dir / f"report-v2-banner-{name}.png")
-        )
-        save_screenshot(
-            page.locator("section#answers"), str(artifacts_dir / f"report-v2-answers-{name}.png")
-        )
+        shot = f"{key}-{name}"
+        save_screenshot(page, str(artifacts_dir / f"report-{shot}.png"), full_page=True)
+        save_screenshot(chart, str(artifacts_dir / f"report-ladder-{shot}.png"))
+        banner = page.locator(".verdict-banner")
+        save_screenshot(banner, str(artifacts_dir / f"report-banner-{shot}.png"))
+        answers = page.locator("section#answers")
+        save_screenshot(answers, str(artifacts_dir / f"report-answers-{shot}.png"))
     finally:
         context.close()
