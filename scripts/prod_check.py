@@ -37,8 +37,10 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from prodserver import ROOT, ProductionServerError, port_is_open, prepare, production_server
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/advisor_prodcheck"
-SCENARIO = "support-bot"
-EXPECTED_VERDICT = "Hybrid"
+# A worked case of the current rubric (v2), answered as a new user's assessment is.
+SCENARIOS_FILE = "assessments/data/scenarios-v2.json"
+SCENARIO = "v2-support-bot-hybrid"
+EXPECTED_VERDICT = "Hybrid (fine-tuning + RAG)"
 REQUEST_TIMEOUT = 60.0  # seconds per request (a first PDF render included)
 USER_AGENT = "advisor-prod-check/1"
 
@@ -167,11 +169,11 @@ def csrf_token(page: Response, what: str) -> str:
 
 
 def scenario_answers() -> dict[str, object]:
-    data = json.loads((ROOT / "assessments/data/scenarios.json").read_text(encoding="utf-8"))
+    data = json.loads((ROOT / SCENARIOS_FILE).read_text(encoding="utf-8"))
     for scenario in data["scenarios"]:
         if scenario["id"] == SCENARIO:
             return scenario["answers"]
-    raise CheckFailed(f"scenario {SCENARIO!r} not found in assessments/data/scenarios.json")
+    raise CheckFailed(f"scenario {SCENARIO!r} not found in {SCENARIOS_FILE}")
 
 
 class Session:
