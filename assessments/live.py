@@ -14,7 +14,7 @@ from assessments.lanes.engine import LaneProgress, LanesResult, possible_verdict
 from assessments.lanes.rubric import LanesRubric
 from assessments.presenters import QuestionLink, question_links
 
-UNSETTLED = "…"
+UNSETTLED = "not settled yet"  # read aloud in the announcement: no bare ellipsis
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class LivePanel:
 
     @property
     def lanes_text(self) -> str:
-        """ "Knowledge: in the prompt · Behaviour: prompting" ("…" for an unsettled lane)."""
+        """ "Knowledge: in the prompt · Behaviour: not settled yet"."""
         return " · ".join(f"{lane.label}: {lane.value_label or UNSETTLED}" for lane in self.lanes)
 
     @property

@@ -16,7 +16,7 @@ from assessments.lanes.engine import verdict_for
 from assessments.live import panel_for
 from assessments.rubric import CURRENT_VERSION, load_rubric
 from assessments.services import evaluate
-from tests.factories import AssessmentFactory, stored_answers
+from tests.factories import AssessmentFactory, set_answers, stored_answers
 from tests.test_scoring_v2 import BASE, BEHAVIOUR_QUESTIONS, KNOWLEDGE_QUESTIONS, valid_answers
 
 V2 = load_rubric("v2")
@@ -121,7 +121,7 @@ def test_the_panel_shows_each_lane_waiting_then_settled(owner_client, v2_assessm
     response = autosave(owner_client, v2_assessment, "behavior_needs", "tone")
     panel = live(v2_assessment)
     assert "waiting for" in response.content.decode()
-    assert panel.lanes_text == "Knowledge: none · Behaviour: …"
+    assert panel.lanes_text == "Knowledge: none · Behaviour: not settled yet"
     waiting = [w.question_id for w in panel.lanes[1].waiting]
     assert "ft_availability" in waiting
     assert panel.verdict == ""
@@ -166,6 +166,16 @@ def test_ready_is_only_said_once_nothing_is_left_to_answer():
     assert panel.readiness_label == ""  # not known yet
     complete = panel_for(evaluate(BASE, V2, include_flips=False))
     assert complete.readiness_label == "Ready"
+
+
+def test_before_the_last_answer_the_panel_says_no_blocker_so_far(owner_client, v2_assessment):
+    set_answers(v2_assessment, {q: v for q, v in BASE.items() if q != "team_ml"})
+
+    content = owner_client.get(reverse("questionnaire", args=[v2_assessment.pk])).content.decode()
+
+    panel = content.split('id="verdict-panel"', 1)[1].split("</aside>", 1)[0]
+    assert "No blocker so far" in panel
+    assert ">Ready<" not in panel
 
 
 def test_without_javascript_the_whole_form_saves_answers_to_questions_not_asked(
