@@ -10,6 +10,7 @@ import hashlib
 import json
 import mimetypes
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,20 @@ from assessments.models import Assessment
 from assessments.presenters import present_report
 from assessments.services import Evaluation
 
-# Bump whenever memo.html or memo.css changes what a memo looks like: old cache entries die.
-MEMO_TEMPLATE_VERSION = "4"
 MEMO_TEMPLATE = "assessments/memo.html"
-# The memo's template by the engine of the rubric the assessment was scored with, and its
-# own version (bump it when memo_v2.html changes; v1's cache keys stay as they were).
+# The memo's template by the engine of the rubric the assessment was scored with.
 MEMO_TEMPLATES = {"weights": MEMO_TEMPLATE, "lanes": "assessments/memo_v2.html"}
-MEMO_V2_TEMPLATE_VERSION = "2"
+# What a memo is made from besides its answers and project: the code that presents it, the
+# rubrics' texts, the templates and the stylesheet. Their digest is part of every cache key,
+# so a deploy that changes any of them never serves a memo made by the old ones.
+APP_DIR = Path(__file__).resolve().parent
+MEMO_SOURCES = (
+    (APP_DIR, "**/*.py"),
+    (APP_DIR / "rubric", "*.toml"),
+    (APP_DIR.parent / "templates", "**/*.html"),
+    (APP_DIR.parent / "templates", "**/*.svg"),
+    (APP_DIR.parent / "static" / "css", "memo.css"),
+)
 # The answers that frame the decision, shown in the memo's "Context".
 KEY_ANSWER_IDS = (
     "knowledge_needs", "behavior_needs", "knowledge_change", "kb_state", "labeled_examples",
@@ -84,15 +92,24 @@ def memo_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, An
     }
 
 
+@cache
+def memo_sources_digest() -> str:
+    """The digest of every file in MEMO_SOURCES (read once per process)."""
+    digest = hashlib.sha256()
+    for root, pattern in MEMO_SOURCES:
+        for path in sorted(root.glob(pattern)):
+            digest.update(str(path.relative_to(APP_DIR.parent)).encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def content_key(assessment: Assessment, evaluation: Evaluation) -> str:
     """Everything the memo shows, hashed: same content, same PDF."""
     project = assessment.project
     payload = {
         "answers": evaluation.answers,
         "rubric": assessment.rubric_version,
-        "template": MEMO_TEMPLATE_VERSION
-        if evaluation.rubric.engine == "weights"
-        else f"lanes-{MEMO_V2_TEMPLATE_VERSION}",
+        "sources": memo_sources_digest(),
         "project": [project.name, project.description],
         "changed": (assessment.answers_changed_at or assessment.created_at).isoformat(),
     }

@@ -110,6 +110,36 @@ def test_memo_is_rendered_once_per_content_and_a_changed_answer_makes_a_new_one(
     assert "Use Hybrid" not in changed
 
 
+def test_a_changed_template_rubric_or_presenter_gives_every_memo_a_new_key(
+    memo_assessment, monkeypatch, tmp_path
+):
+    """No version to remember to bump: a deploy that changes what a memo is made from never
+    serves a memo cached from the old files."""
+    source = tmp_path / "memo.html"
+    source.write_text("<p>first</p>")
+    monkeypatch.setattr(memo_module, "APP_DIR", tmp_path)
+    monkeypatch.setattr(memo_module, "MEMO_SOURCES", ((tmp_path, "*.html"),))
+    evaluation = evaluate_assessment(loaded(memo_assessment))
+
+    def key() -> str:
+        memo_module.memo_sources_digest.cache_clear()
+        return memo_module.content_key(memo_assessment, evaluation)
+
+    try:
+        first = key()
+        assert key() == first
+        source.write_text("<p>second</p>")
+        assert key() != first
+    finally:
+        memo_module.memo_sources_digest.cache_clear()
+
+
+def test_the_memo_sources_cover_the_rubrics_templates_stylesheet_and_code():
+    memo_module.memo_sources_digest.cache_clear()
+    files = {path.name for root, pattern in memo_module.MEMO_SOURCES for path in root.glob(pattern)}
+    assert {"v1.toml", "v2.toml", "memo.html", "memo_v2.html", "memo.css", "presenters.py"} <= files
+
+
 def test_project_text_is_escaped_and_cannot_make_the_renderer_fetch(owner, complete_answers):
     hostile = (
         '<img src="file:///etc/passwd"><link rel="stylesheet" href="http://example.com/x.css">'
