@@ -246,11 +246,13 @@ RAISED = {
 # ... and through one whose condition read it and did not hold (said only when the answer
 # raised nothing of that kind: engine.checks_not_raised).
 CHECKED = {
-    "blocker": "checked for readiness: no blocker",
-    "soft_spot": "checked for confidence: no soft spot",
-    "warning": "checked for warnings: none raised",
-    "signal": "checked for decision-matrix signals: none raised",
+    "blocker": "checked for readiness",
+    "soft_spot": "checked for confidence",
+    "warning": "checked for warnings",
+    "signal": "checked for decision-matrix signals",
 }
+CHECKED_PREFIX = "checked for "
+NOTHING_RAISED = ": nothing raised"
 RUNG_STATUS_TEXT = {"chosen": "✓ Verdict", "ruled_out": "✗ Ruled out", "not_needed": "Not needed"}
 
 
@@ -352,9 +354,18 @@ class AnswerRow:
 
     @property
     def effect_text(self) -> str:
+        """The effects in a sentence; the checks that raised nothing said once, together:
+        "decided the Knowledge lane (K3); checked for readiness and warnings: nothing raised"."""
         if not self.asked:
             return NOT_ASKED
-        return "; ".join(self.effects) if self.effects else NO_EFFECT
+        if not self.effects:
+            return NO_EFFECT
+        did = [e for e in self.effects if e not in CHECKED.values()]
+        checked = [e.removeprefix(CHECKED_PREFIX) for e in self.effects if e in CHECKED.values()]
+        if checked:
+            listed = ", ".join(checked[:-1]) + " and " + checked[-1] if checked[1:] else checked[0]
+            did.append(f"{CHECKED_PREFIX}{listed}{NOTHING_RAISED}")
+        return "; ".join(did)
 
 
 @dataclass(frozen=True)

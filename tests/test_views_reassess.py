@@ -451,6 +451,19 @@ def test_once_complete_the_report_shows_the_v1_verdict_beside_the_v2_verdict(
     assert "Lookups at request time Yes → A hosted search or vector store" in words
 
 
+def test_the_top_of_the_report_says_when_readiness_changed_though_the_verdict_did_not(
+    owner_client, reassessed
+):
+    set_answers(reassessed, V2_REST | {"eval_set": "none"})  # a blocker under v2
+
+    content = text(owner_client.get(reverse("report", args=[reassessed.pk])).content.decode())
+
+    assert (
+        "The verdict is the same under both rubrics; readiness is not: Ready under rubric v1, "
+        "Not ready under rubric v2."
+    ) in content
+
+
 def test_a_changed_verdict_is_called_changed(owner_client, reassessed):
     # Prompting meets the bar (B2, no reason to train): RAG now, Hybrid under v1.
     set_answers(reassessed, V2_REST | {"prompt_baseline": "meets"})

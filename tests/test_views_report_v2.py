@@ -70,7 +70,7 @@ def test_every_v2_example_report(client, examples, key, django_assert_max_num_qu
     # The banner: the verdict's rubric label, both lanes, the ladder, confidence, readiness.
     top = banner(content)
     assert f'verdict-banner verdict-v2 verdict-{expect["verdict"]}"' in top
-    assert f">{escape(RUBRIC.verdict_label(expect['verdict']))}</h2>" in top
+    assert f">{escape(RUBRIC.verdict_label(expect['verdict'], expect['lanes']))}</h2>" in top
     for lane_id, value in expect["lanes"].items():
         lane = RUBRIC.lane(lane_id)
         assert f"{lane.label}: <strong>{escape(lane.value_label(value))}</strong>" in top
@@ -166,9 +166,7 @@ def test_an_answer_with_no_effect_says_so_and_one_only_checked_says_what_checked
     report = report_of(examples["v2-offline-car-manual"])
     rows = {row.question_id: row for s in report.answers for row in s.answers}
     assert rows["monthly_queries"].effect_text == "recorded, no effect on this outcome"
-    assert rows["kb_state"].effect_text == (
-        "checked for readiness: no blocker; checked for warnings: none raised"
-    )
+    assert rows["kb_state"].effect_text == "checked for readiness and warnings: nothing raised"
     assert rows["retrieval_possible"].effect_text.startswith("decided the Knowledge lane (K1)")
 
 
