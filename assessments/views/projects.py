@@ -33,9 +33,10 @@ def _summary(assessment: Assessment | None, successor: Assessment | None = None)
 def _successors(assessments: list[Assessment]) -> dict[int, Assessment]:
     """Assessment id -> its newest re-assessment on another rubric, among `assessments` (all
     of a project's, newest first), as services.reassessed_as finds it, without a query each."""
+    by_pk = {a.pk: a for a in assessments}
     found: dict[int, Assessment] = {}
     for item in reversed(assessments):  # oldest first: a newer re-assessment replaces it
-        source = next((a for a in assessments if a.pk == item.carried_from_id), None)
+        source = by_pk.get(item.carried_from_id)
         if source is not None and source.rubric_version != item.rubric_version:
             found[source.pk] = item
     return found
