@@ -144,3 +144,26 @@ def test_on_a_phone_the_v2_report_fits_a_long_verdict(live_server, browser, tran
         assert_no_sideways_scroll(page, PHONE["width"])
     finally:
         context.close()
+
+
+def test_on_a_phone_the_project_list_shows_each_project_as_a_block_nothing_cut(
+    live_server, browser, owner_with_password, complete_v2_answers, artifacts_dir
+):
+    project = ProjectFactory(owner=owner_with_password, name="Support assistant")
+    AssessmentFactory(project=project, answers=complete_v2_answers)
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        log_in(page, live_server, "/projects/", owner_with_password.username)
+        expect(page.locator(".project-list")).to_contain_text("Hybrid (fine-tuning + RAG)")
+        wrap = page.locator(".table-wrap")
+        assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth"), "the table scrolls sideways"
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert_badges_inside(page, ".project-list td")
+        label = page.locator(".project-list td").last.evaluate(
+            "td => getComputedStyle(td, '::before').content"
+        )
+        assert "Last change" in label, label  # each cell named, the header row being hidden
+        save_screenshot(page, str(artifacts_dir / "projects-phone.png"), full_page=True)
+    finally:
+        context.close()
