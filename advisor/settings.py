@@ -39,8 +39,11 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG", True)
 
 DEV_SECRET_KEY = "django-insecure-advisor-local-development-only"
+# Keys anyone can read in this repository: the development default and the placeholder of
+# .env.example (tests/test_settings.py checks that file still holds this one).
+PUBLIC_SECRET_KEYS = {DEV_SECRET_KEY, "change-me-to-a-long-random-string"}
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY:
+if not SECRET_KEY or SECRET_KEY in PUBLIC_SECRET_KEYS:
     if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is missing or is the development default. With DEBUG off, set "

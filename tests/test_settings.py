@@ -23,7 +23,17 @@ def django_check(**env):
     )
 
 
-@pytest.mark.parametrize("secret", [None, "", "django-insecure-advisor-local-development-only"])
+def env_example_secret_key() -> str:
+    text = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    lines = text.splitlines()
+    return next(line.split("=", 1)[1] for line in lines if line.startswith("SECRET_KEY="))
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [None, "", "django-insecure-advisor-local-development-only", env_example_secret_key()],
+    ids=["unset", "empty", "development default", ".env.example placeholder"],
+)
 def test_production_refuses_to_start_without_a_real_secret_key(secret):
     env = {"DEBUG": "0"}
     if secret is not None:
