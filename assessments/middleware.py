@@ -48,3 +48,19 @@ class SessionIdleRefreshMiddleware:
             if now - session.get(self.KEY, 0) >= settings.SESSION_REFRESH_SECONDS:
                 session[self.KEY] = now  # marks it modified: saved with a new expiry
         return response
+
+
+class PrivatePagesMiddleware:
+    """Nothing served to a signed-in user (their projects, reports, exports, memos) is kept by
+    a browser's or proxy's cache: `Cache-Control: private, no-store`, unless the view said
+    otherwise. Anonymous pages (home, examples, login) are left alone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-store"
+        return response

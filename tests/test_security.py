@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advisor import settings as production_settings
+from assessments.sharing import create_share_link
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,3 +238,26 @@ def test_guessing_the_old_password_on_password_change_is_limited(client, setting
     assert response.status_code == 429
     user.refresh_from_db()
     assert user.check_password("right-password-123")
+
+
+def test_what_a_signed_in_user_is_served_is_never_cached(owner_client, complete_assessment):
+    project = complete_assessment.project
+    for url in (
+        reverse("project_list"),
+        reverse("project_detail", args=[project.pk]),
+        reverse("questionnaire", args=[complete_assessment.pk]),
+        reverse("report", args=[complete_assessment.pk]),
+        reverse("project_export", args=[project.pk]),
+        reverse("memo", args=[complete_assessment.pk]),
+    ):
+        response = owner_client.get(url)
+        assert response.status_code == 200, url
+        assert response["Cache-Control"] == "private, no-store", url
+
+
+def test_anonymous_pages_are_left_to_the_usual_caching_and_shared_ones_say_no_store(
+    client, complete_assessment
+):
+    assert not client.get(reverse("home")).has_header("Cache-Control")
+    _, url_token = create_share_link(complete_assessment, label="board")
+    assert client.get(reverse("shared_report", args=[url_token]))["Cache-Control"] == "no-store"
