@@ -69,7 +69,12 @@ INSTALLED_APPS = [
     "assessments",
 ]
 
+# The largest body a request may have, refused from its Content-Length before anything reads
+# it (assessments.middleware.RequestSizeLimitMiddleware): a 1 MB import file and its envelope.
+MAX_REQUEST_BYTES = 1_100_000
+
 MIDDLEWARE = [
+    "assessments.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

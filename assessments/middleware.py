@@ -2,7 +2,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import resolve_url
 
 
@@ -64,3 +64,28 @@ class PrivatePagesMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             response["Cache-Control"] = "private, no-store"
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a body over MAX_REQUEST_BYTES from its Content-Length, before anything reads it:
+    the CSRF check and the session come later, so neither parses nor spools a huge upload,
+    signed in or not. The largest legitimate body is an import file (ImportForm.MAX_BYTES)
+    with its multipart envelope."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HttpResponseBadRequest("The Content-Length header is not a number.")
+        if length > settings.MAX_REQUEST_BYTES:
+            megabytes = settings.MAX_REQUEST_BYTES / 1_000_000
+            return HttpResponse(
+                f"Too large: Advisor accepts requests of up to {megabytes:.1f} MB "
+                "(an exported project file may be up to 1 MB). Nothing was read or saved.",
+                status=413,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from assessments.examples import SCENARIOS_FILE, load_examples
@@ -61,14 +62,20 @@ def test_the_limit_is_one_megabyte():
 
 
 @pytest.mark.parametrize(
-    "size", [ImportForm.MAX_BYTES + 1, 3 * ImportForm.MAX_BYTES], ids=["one-byte-over", "3MB"]
+    ("size", "status", "message"),
+    [
+        (ImportForm.MAX_BYTES + 1, 422, "The file is larger than 1 MB."),
+        # Far over: refused from its Content-Length before the body is read at all.
+        (3 * ImportForm.MAX_BYTES, 413, "Nothing was read or saved."),
+    ],
+    ids=["one-byte-over", "3MB"],
 )
-def test_a_file_over_the_limit_is_refused_and_nothing_is_imported(signed_in, size):
+def test_a_file_over_the_limit_is_refused_and_nothing_is_imported(signed_in, size, status, message):
     client, user = signed_in
     response = post_import(client, export_file(size))
 
-    assert response.status_code == 422
-    assert "The file is larger than 1 MB." in response.content.decode()
+    assert response.status_code == status
+    assert message in response.content.decode()
     assert not Project.objects.filter(owner=user).exists()
     assert not Project.objects.filter(name="Imported bot").exists()
     assert not Assessment.objects.exists()
@@ -88,6 +95,27 @@ def test_a_file_of_exactly_the_limit_is_imported(signed_in):
         "knowledge_needs": ["documents"],
         "latency": "batch",
     }
+
+
+def test_the_request_limit_leaves_room_for_a_full_size_file_and_its_envelope(settings):
+    assert settings.MAX_REQUEST_BYTES >= ImportForm.MAX_BYTES + 50_000
+
+
+def test_an_oversized_body_is_refused_before_the_csrf_check_or_any_parsing(settings):
+    """Anonymous, no CSRF token: still 413, not 403, since nothing read the body first."""
+    client = Client(enforce_csrf_checks=True)
+    body = b"x" * (settings.MAX_REQUEST_BYTES + 1)
+
+    response = client.post(reverse("login"), body, content_type="application/octet-stream")
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "Too large" in response.content.decode()
+
+
+def test_a_content_length_that_is_not_a_number_is_a_bad_request():
+    response = Client().generic("POST", reverse("login"), b"", CONTENT_LENGTH="lots")
+    assert response.status_code == 400
 
 
 # --- Worked examples: load_examples() creates, then refreshes only what changed ------------
