@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from assessments.rubric import WEB_VERSIONS, load_rubric
 from assessments.validation import InvalidAnswers, Problem, validate_answers
 
 FORMAT = "advisor-project"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 FORMAT_VERSION = 1
 MAX_ASSESSMENTS = 200
 
@@ -65,13 +67,14 @@ def _timestamp(raw: Any, where: str, problems: list[Problem]) -> datetime | None
 
 
 def _text(raw: Any, where: str, limit: int, problems: list[Problem], *, required: bool) -> str:
-    if (
-        not isinstance(raw, str)
-        or (required and not raw.strip())
-        or len(raw) > limit
-        or "\x00" in raw  # the forms refuse it and PostgreSQL cannot store it
-    ):
+    if not isinstance(raw, str) or (required and not raw.strip()) or len(raw) > limit:
         problems.append(Problem(where, f"must be text of at most {limit} characters"))
+        return ""
+    # The forms refuse NUL and PostgreSQL cannot store it; JSON's "\ud800" has no UTF-8 form.
+    if "\x00" in raw or _LONE_SURROGATE.search(raw):
+        problems.append(
+            Problem(where, "must not contain a NUL or an unpaired surrogate (\\u0000, \\ud800)")
+        )
         return ""
     return raw
 

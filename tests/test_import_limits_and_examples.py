@@ -97,6 +97,18 @@ def test_a_file_of_exactly_the_limit_is_imported(signed_in):
     }
 
 
+@pytest.mark.parametrize("bad", ["\\u0000", "\\ud800"], ids=["NUL", "lone surrogate"])
+def test_a_nul_or_lone_surrogate_in_a_name_is_a_422_naming_the_field(signed_in, bad):
+    client, user = signed_in
+    content = json.dumps(EXPORT).replace("Imported bot", f"Bot {bad}").encode("utf-8")
+
+    response = post_import(client, content)
+
+    assert response.status_code == 422
+    assert "project.name" in response.content.decode()
+    assert not Project.objects.filter(owner=user).exists()
+
+
 def test_the_request_limit_leaves_room_for_a_full_size_file_and_its_envelope(settings):
     assert settings.MAX_REQUEST_BYTES >= ImportForm.MAX_BYTES + 50_000
 

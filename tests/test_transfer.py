@@ -76,6 +76,9 @@ def test_import_belongs_to_the_importer_only(project_with_history, other_user):
         (lambda d: d.update(version=99), "version"),
         (lambda d: d["project"].update(name=""), "project.name"),
         (lambda d: d["project"].update(name="x" * 500), "project.name"),
+        # A lone surrogate (JSON "\ud800") has no UTF-8 form: PostgreSQL could not store it.
+        (lambda d: d["project"].update(name="Bot \ud800"), "project.name"),
+        (lambda d: d["project"].update(description="\udfff"), "project.description"),
         (
             lambda d: d["assessments"][0].update(rubric_version="v99"),
             "assessments[0].rubric_version",
