@@ -210,6 +210,9 @@ class Session:
         link = self.share(assessment_id)
         self.shared(link)
         self.memos(assessment_id, link)
+        self.facts["share_link"] = link
+        # An unknown token too: Django logs its 404 ("Not Found: /s/...").
+        expect_status(self.stranger.get(f"/s/{secrets.token_urlsafe(32)}/"), 404, "a bad token")
 
     def sign_up(self) -> None:
         form = expect_status(self.user.get("/accounts/signup/"), 200, "GET /accounts/signup/")
@@ -371,6 +374,16 @@ class Session:
             )
 
 
+def check_log_redacts_share_tokens(log_path: Path, link: str) -> None:
+    """The server's log (access log and Django's records) names share paths, never tokens."""
+    log = log_path.read_text(errors="replace")
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    check(token not in log, "a share token appears in the server's log")
+    check("/s/[redacted]/" in log, "the server's log shows no redacted share path")
+    check("Not Found: /s/[redacted]/" in log, "Django's 404 record of a bad token is not redacted")
+    print("  ok  the server's log shows share paths as /s/[redacted]/, never a token", flush=True)
+
+
 # --- main -----------------------------------------------------------------------------------
 
 
@@ -411,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  ok  gunicorn ({args.workers} workers) healthy at {base_url}", flush=True)
                 session = Session(base_url)
                 session.run()
+                check_log_redacts_share_tokens(log_path, session.facts["share_link"])
         except (CheckFailed, ProductionServerError) as error:
             failure = str(error)
         except KeyboardInterrupt:
