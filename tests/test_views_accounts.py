@@ -53,6 +53,29 @@ def test_signup_page_shows_the_form(client):
     assert "csrfmiddlewaretoken" in content
 
 
+def test_a_password_shorter_than_12_characters_is_refused_and_12_are_enough(client):
+    short = "plum-Harb-42"[:11]
+    response = client.post(reverse("signup"), signup_data(password1=short, password2=short))
+
+    assert response.status_code == 200
+    assert "at least 12 characters" in response.content.decode()
+    assert not User.objects.filter(username="newcomer").exists()
+
+    twelve = "plum-Harb-42"
+    response = client.post(reverse("signup"), signup_data(password1=twelve, password2=twelve))
+    assert response.status_code == 302
+    assert User.objects.filter(username="newcomer").exists()
+
+
+def test_an_existing_shorter_password_still_signs_in(client):
+    """The length rule applies when a password is set; accounts made before it keep theirs."""
+    UserFactory(username="early", password="Kite-42-abc")  # 11 characters, set before
+    response = client.post(reverse("login"), {"username": "early", "password": "Kite-42-abc"})
+
+    assert response.status_code == 302
+    assert is_logged_in(client)
+
+
 def test_signup_creates_the_user_logs_in_and_redirects_to_project_create(client):
     response = client.post(reverse("signup"), signup_data())
 
