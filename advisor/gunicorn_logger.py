@@ -8,10 +8,16 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from advisor.log_redaction import redact
+from advisor.log_redaction import RedactShareTokens, redact
 
 
 class RedactingLogger(Logger):
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        # The error log names the request too ("Error handling request GET /s/<token>/...",
+        # e.g. when a worker times out rendering a shared memo).
+        self.error_log.addFilter(RedactShareTokens())
+
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         atoms = super().atoms(resp, req, environ, request_time)
         return {key: redact(v) if isinstance(v, str) else v for key, v in atoms.items()}

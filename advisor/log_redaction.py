@@ -25,7 +25,10 @@ class RedactShareTokens(logging.Filter):
     """Rewrites a record whose message names a share token; drops nothing."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format: logging reports it itself, the caller must not fail
+            return True
         redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, ()

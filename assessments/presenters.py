@@ -536,7 +536,7 @@ def lanes_report_view(
             question_id=flip["question"],
             text=flip["text"],
             verdict=flip["verdict"],
-            verdict_label=rubric.verdict_label(flip["verdict"]),
+            verdict_label=rubric.verdict_label(flip["verdict"], flip["lanes"]),
         )
         for flip in result.flips
     ]

@@ -46,7 +46,9 @@ def shown(value: Any, limit: int = ECHO_LIMIT) -> str:
 
 
 def shortened(text: str, limit: int = ECHO_LIMIT) -> str:
-    """Text echoed from the input, cut to `limit` characters."""
+    """Text echoed from the input, cut to `limit` characters, with a lone surrogate (JSON's
+    "\ud800", which no page or terminal can encode) written as its escape."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -20,13 +20,14 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import Resolver404, resolve, reverse
-from hypothesis import HealthCheck, assume, event, given
+from hypothesis import HealthCheck, assume, event, given, reject
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
@@ -332,11 +333,21 @@ def snapshot():
 
 
 def post(client, url, data, encoding="multipart", *, htmx=False):
+    """The POST's response. A body over MAX_REQUEST_BYTES must be refused with 413 before
+    anything reads it; such an example then says nothing about the view, so it is rejected."""
     headers = {"HX-Request": "true"} if htmx else {}
     if encoding == "multipart":
-        return client.post(url, data, headers=headers)
-    body = urlencode(data, doseq=True)
-    return client.post(url, body, content_type="application/x-www-form-urlencoded", headers=headers)
+        response = client.post(url, data, headers=headers)
+    else:
+        body = urlencode(data, doseq=True)
+        response = client.post(
+            url, body, content_type="application/x-www-form-urlencoded", headers=headers
+        )
+    length = int(response.wsgi_request.META.get("CONTENT_LENGTH") or 0)
+    if length > settings.MAX_REQUEST_BYTES:
+        assert response.status_code == 413, response.status_code
+        reject()
+    return response
 
 
 def no_500(response):

@@ -109,6 +109,17 @@ def test_a_nul_or_lone_surrogate_in_a_name_is_a_422_naming_the_field(signed_in, 
     assert not Project.objects.filter(owner=user).exists()
 
 
+def test_a_lone_surrogate_as_an_answers_question_id_is_a_422_showing_its_escape(signed_in):
+    client, user = signed_in
+    content = json.dumps(EXPORT).replace('"latency"', '"\\ud800"').encode("utf-8")
+
+    response = post_import(client, content)
+
+    assert response.status_code == 422
+    assert "\\ud800" in response.content.decode()
+    assert not Project.objects.filter(owner=user).exists()
+
+
 def test_the_request_limit_leaves_room_for_a_full_size_file_and_its_envelope(settings):
     assert settings.MAX_REQUEST_BYTES >= ImportForm.MAX_BYTES + 50_000
 

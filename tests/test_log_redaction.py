@@ -66,3 +66,19 @@ def test_gunicorns_access_log_fields_are_redacted():
     assert not [key for key, value in atoms.items() if isinstance(value, str) and TOKEN in value]
     assert atoms["r"] == "GET /s/[redacted]/ HTTP/1.1"
     assert atoms["U"] == "/s/[redacted]/"
+
+
+def test_gunicorns_error_log_is_redacted_too():
+    logger = RedactingLogger(Config())
+    record = logging.LogRecord(
+        "gunicorn.error", logging.ERROR, __file__, 1, "Error handling request %s %s",
+        ("GET", f"/s/{TOKEN}/memo.pdf"), None,
+    )  # fmt: skip
+
+    assert all(f.filter(record) for f in logger.error_log.filters)
+    assert record.getMessage() == "Error handling request GET /s/[redacted]/memo.pdf"
+
+
+def test_a_record_whose_format_does_not_fit_its_arguments_passes_through():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "%d", ("not a number",), None)
+    assert RedactShareTokens().filter(record) is True

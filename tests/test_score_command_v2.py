@@ -114,10 +114,11 @@ def test_json_flips_carry_their_sentence_beside_the_spec_fields(tmp_path):
         "from": "far",
         "to": "meets",
         "verdict": "rag",
+        "lanes": {"knowledge": "retrieval", "behaviour": "prompting"},
         "kind": "action",
         "text": "Improve prompting until it meets your bar",
     }
-    assert all(set(flip) == {"question", "from", "to", "verdict", "kind", "text"}
+    assert all(set(flip) == {"question", "from", "to", "verdict", "lanes", "kind", "text"}
                for flip in result["flips"])  # fmt: skip
 
 

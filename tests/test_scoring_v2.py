@@ -643,3 +643,22 @@ def test_every_question_is_read_by_some_rule_or_effect():
     ("checked for warnings: none raised") or, read by nothing, "recorded, no effect on this
     outcome", as the spec's content leaves it."""
     assert set(V2.questions) - _questions_any_effect_reads() == set()
+
+
+def test_a_flip_to_a_hybrid_that_retrieves_nothing_is_labelled_so():
+    """Offline car manual with prompting meeting its bar: long context. Falling short would
+    make it the hybrid whose knowledge stays in the prompt, not one with RAG."""
+    from assessments.presenters import lanes_report_view  # noqa: PLC0415
+
+    scenario = next(s for s in SCENARIOS if s["id"] == "v2-offline-car-manual")
+    answers = clean_answers({**scenario["answers"], "prompt_baseline": "meets"}, V2)
+    result = score(answers, V2)
+    assert result.verdict == "long_context"
+
+    [flip] = [f for f in result.flips if f["question"] == "prompt_baseline" and f["to"] == "far"]
+    assert flip["lanes"] == {"knowledge": "in_context", "behaviour": "fine_tune"}
+    report = lanes_report_view(result, V2, answers)
+    labels = {
+        f.verdict_label for f in (*report.actions, *report.situations) if f.verdict == "hybrid"
+    }
+    assert labels == {"Hybrid (fine-tuning + knowledge in the prompt)"}

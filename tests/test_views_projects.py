@@ -97,9 +97,9 @@ def test_project_list_marks_each_project_ready_or_not_ready(owner_client, owner,
         re.search(r'<th scope="row"><a [^>]*>([^<]+)</a>', row).group(1): row for row in rows
     }
     ready, not_ready = by_name["Ready one"], by_name["Not ready one"]
-    assert "<td>✓ Ready</td>" in ready
+    assert '<td data-label="Readiness">✓ Ready</td>' in ready
     assert "⚠" not in ready
-    assert "<td>⚠ Not ready</td>" in not_ready
+    assert '<td data-label="Readiness">⚠ Not ready</td>' in not_ready
     assert "✓" not in not_ready
     # The words are the rubric's labels.
     assert (rubric.readiness_label("ready"), rubric.readiness_label("not_ready")) == (
@@ -311,6 +311,21 @@ def test_start_new_assessment_copies_the_current_answers(
     assert "prompt_baseline" not in stored_answers(second)
     assert (second.rubric_version, second.carried_from_id) == ("v2", first.pk)
     assert project.assessments.count() == 2
+    # From an earlier rubric, a fresh start is a re-assessment, and says so.
+    page = owner_client.get(response.url).content.decode()
+    assert "New assessment on rubric v2 started from your rubric v1 answers" in page
+
+
+def test_start_new_assessment_from_a_v2_one_copies_its_answers(
+    owner_client, project, complete_v2_answers
+):
+    first = AssessmentFactory(project=project, answers=complete_v2_answers)
+
+    response = owner_client.post(reverse("assessment_create", args=[project.pk]))
+
+    second = current_assessment(project)
+    assert (second.rubric_version, second.carried_from_id) == ("v2", first.pk)
+    assert stored_answers(second) == stored_answers(first) == complete_v2_answers
     page = owner_client.get(response.url).content.decode()
     assert "New assessment started with your current answers" in page
 

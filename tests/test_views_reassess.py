@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from assessments.models import Answer, Assessment, Project
 from assessments.rubric import load_rubric
+from assessments.services import reassessed_as
 from assessments.sharing import create_share_link
 from assessments.upgrade_view import carried_over_view
 from tests.conftest import SUPPORT_BOT, scenario_answers
@@ -316,6 +317,21 @@ def test_reassessing_twice_opens_the_first_reassessment_and_starts_nothing(
     assert "re-assessed on rubric v2 already" in text(response.content.decode())
     assert Assessment.objects.count() == count
     assert newest(project) == reassessed
+
+
+def test_a_fresh_start_on_a_project_whose_current_assessment_is_v1_reassesses_it(
+    owner_client, project
+):
+    """A page from before the v2 switch may still POST 'Start a new assessment': it goes
+    through re-assessing (one re-assessment per assessment, the v1 one frozen)."""
+    v1 = V1AssessmentFactory(project=project, answers={"latency": "batch"})
+
+    response = owner_client.post(reverse("assessment_create", args=[project.pk]), follow=True)
+
+    reassessed = newest(project)
+    assert (reassessed.rubric_version, reassessed.carried_from_id) == ("v2", v1.pk)
+    assert "started from your rubric v1 answers" in text(response.content.decode())
+    assert reassessed_as(v1) == reassessed
 
 
 def test_the_project_history_links_a_reassessed_v1_assessment_to_its_reassessment(

@@ -347,8 +347,10 @@ def find_flips(
             changed = {**answers, question_id: option}
             if {str(p) for p in validate_answers(changed, rubric)[1]} - before:
                 continue
+            new_asked, _ = asked_answers(changed, rubric)
+            lanes = {lane: d.value for lane, d in decide_lanes(new_asked, rubric).items()}
             try:
-                new_verdict = decide(changed, rubric)
+                new_verdict = verdict_for(lanes, rubric)
             except NoVerdict:
                 continue
             if new_verdict == verdict:
@@ -360,6 +362,7 @@ def find_flips(
                     "from": value,
                     "to": option,
                     "verdict": new_verdict,
+                    "lanes": lanes,  # the verdict's label depends on them (labels_by_lane)
                     "kind": kind,
                     # The change as a sentence ("Collect 1,000+ reviewed examples"),
                     # worded by the rubric; the verdict it leads to is shown beside it.

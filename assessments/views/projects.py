@@ -107,6 +107,11 @@ def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_owned_project(request.user, pk)
+    current = project.assessments.with_answers().first()
+    if current is not None and reassess_to(current) is not None:
+        # From an earlier rubric the one way on is re-assessing (a stale page may still
+        # offer a fresh start): at most one re-assessment per assessment.
+        return _reassessed(request, current)
     assessment = start_assessment(project)
     messages.success(
         request,
@@ -122,14 +127,18 @@ def assessment_reassess(request: HttpRequest, pk: int) -> HttpResponse:
     (which stays exactly as it is, share links and all, and from then on keeps its answers:
     services.save_answers). A second request opens the re-assessment already made."""
     source = get_owned_assessment(request.user, pk)
-    version = reassess_to(source)
-    if version is None:
+    if reassess_to(source) is None:
         messages.error(
             request,
             f"This assessment already uses rubric {source.rubric_version}, the current one: "
             "there is nothing to re-assess, and nothing was changed.",
         )
         return redirect(source.project)
+    return _reassessed(request, source)
+
+
+def _reassessed(request: HttpRequest, source: Assessment) -> HttpResponse:
+    """Re-assess `source` (of an earlier rubric), or open its re-assessment if it has one."""
     assessment, created = reassess(source)
     if not created:
         when = date_format(timezone.localtime(assessment.created_at), "j M Y")
@@ -141,7 +150,7 @@ def assessment_reassess(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("questionnaire", pk=assessment.pk)
     messages.success(
         request,
-        f"New assessment on rubric {version} started from your rubric "
+        f"New assessment on rubric {assessment.rubric_version} started from your rubric "
         f"{source.rubric_version} answers: answer what is new below. The "
         f"{source.rubric_version} assessment stays as it is.",
     )

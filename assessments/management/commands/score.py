@@ -94,7 +94,9 @@ def lanes_result_as_text(result: LanesResult, rubric: LanesRubric) -> str:
         flips = [f for f in result.flips if f["kind"] == kind]
         if flips:
             lines.append(f"  {heading}:")
-            lines += [_wrap(f"- {f['text']} → {label(f['verdict'])}", "    ") for f in flips]
+            lines += [
+                _wrap(f"- {f['text']} → {label(f['verdict'], f['lanes'])}", "    ") for f in flips
+            ]
     if not result.flips:
         lines.append("  (no single answer)")
     lines += ["", "Warnings:"]
