@@ -24,8 +24,10 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def export_project(project: Project) -> dict[str, Any]:
-    """Everything a project holds, oldest assessment first; no ids, owners or share links."""
-    assessments = list(project.assessments.with_answers().order_by("created_at", "id"))
+    """Everything a project holds, in the order its assessments were made (oldest first); no
+    ids, owners or share links. By id, not created_at: an import may set any created_at, and
+    a re-assessment must come after the assessment it started from (carried_from)."""
+    assessments = list(project.assessments.with_answers().order_by("id"))
     position = {assessment.pk: index for index, assessment in enumerate(assessments)}
     return {
         "format": FORMAT,

@@ -2,6 +2,7 @@
 
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -255,3 +256,19 @@ def test_an_export_without_carried_from_still_imports(project_with_history, owne
     imported = import_project(owner, data)
 
     assert not imported.assessments.filter(carried_from__isnull=False).exists()
+
+
+def test_a_reassessment_dated_before_its_source_still_exports_and_imports(owner, complete_answers):
+    """An import without created_at dates an assessment at the import: its re-assessment,
+    dated from the file, is then older. The export still lists the source first."""
+    project = ProjectFactory(owner=owner)
+    v1 = V1AssessmentFactory(project=project, answers=complete_answers)
+    v2 = start_assessment(project, source=loaded(v1))
+    Assessment.objects.filter(pk=v2.pk).update(created_at=v1.created_at - timedelta(days=30))
+
+    exported = export_project(project)
+    imported = import_project(owner, json.loads(json.dumps(exported)))
+
+    assert [a["rubric_version"] for a in exported["assessments"]] == ["v1", "v2"]
+    assert exported["assessments"][1]["carried_from"] == 0
+    assert export_project(imported) == exported
