@@ -153,7 +153,7 @@ class AnswersFrozen(Exception):
     verdict shown beside the newer one stays the verdict they gave. Nothing was saved."""
 
     def __init__(self, assessment: Assessment, successor: Assessment):
-        self.successor = successor
+        self.assessment, self.successor = assessment, successor
         super().__init__(
             f"this rubric {assessment.rubric_version} assessment was re-assessed on rubric "
             f"{successor.rubric_version}, so its answers stay as they were (change them in the "
@@ -254,11 +254,6 @@ def start_assessment(
         source = project.assessments.with_answers().first()
     if source is not None and source.project_id != project.pk:
         raise ValueError("an assessment starts only from one of its own project's assessments")
-    if source is not None and source.rubric_version != CURRENT_VERSION:
-        # Re-assessing freezes the source (save_answers): take its lock, as a save does, and
-        # carry its answers as they are under the lock, not as they were loaded.
-        Assessment.objects.select_for_update().filter(pk=source.pk).first()
-        source = Assessment.objects.with_answers().get(pk=source.pk)
     assessment = Assessment.objects.create(
         project=project, rubric_version=CURRENT_VERSION, carried_from=source
     )
@@ -277,10 +272,13 @@ def reassess(source: Assessment) -> tuple[Assessment, bool]:
     """`source` (of an earlier rubric) re-assessed on the current one: a new assessment
     carried over from it, or the one already made (one re-assessment per source, even when
     two requests race), and whether it is new."""
+    # Re-assessing freezes the source (save_answers): take its lock, as a save does, and
+    # carry its answers as they are under the lock, not as they were loaded.
     Assessment.objects.select_for_update().filter(pk=source.pk).first()
     existing = reassessed_as(source)
     if existing is not None:
         return existing, False
+    source = Assessment.objects.with_answers().get(pk=source.pk)
     return start_assessment(source.project, source=source), True
 
 

@@ -148,11 +148,15 @@ def verdict_for(lanes: Mapping[str, str], rubric: LanesRubric) -> str:
     raise NoVerdict("nothing to solve yet: no knowledge need and no behaviour need")
 
 
-def decide(answers: Mapping[str, Any], rubric: LanesRubric) -> str:
-    """Only the verdict: what flips and property tests need."""
+def lane_values(answers: Mapping[str, Any], rubric: LanesRubric) -> dict[str, str]:
+    """Each lane's value under `answers` (questions not asked set aside): what flips need."""
     asked, _ = asked_answers(answers, rubric)
-    decisions = decide_lanes(asked, rubric)
-    return verdict_for({lane: d.value for lane, d in decisions.items()}, rubric)
+    return {lane: d.value for lane, d in decide_lanes(asked, rubric).items()}
+
+
+def decide(answers: Mapping[str, Any], rubric: LanesRubric) -> str:
+    """Only the verdict: what property tests need."""
+    return verdict_for(lane_values(answers, rubric), rubric)
 
 
 class _Context:
@@ -347,8 +351,7 @@ def find_flips(
             changed = {**answers, question_id: option}
             if {str(p) for p in validate_answers(changed, rubric)[1]} - before:
                 continue
-            new_asked, _ = asked_answers(changed, rubric)
-            lanes = {lane: d.value for lane, d in decide_lanes(new_asked, rubric).items()}
+            lanes = lane_values(changed, rubric)
             try:
                 new_verdict = verdict_for(lanes, rubric)
             except NoVerdict:

@@ -147,7 +147,7 @@ def _frozen(request: HttpRequest, frozen: AnswersFrozen) -> HttpResponse:
     change them now."""
     nothing = " Nothing was saved." if request.method == "POST" else ""
     messages.info(request, f"{capfirst(str(frozen))}.{nothing}")
-    return redirect("report", pk=frozen.successor.carried_from_id)
+    return redirect("report", pk=frozen.assessment.pk)
 
 
 def _loaded_at(request: HttpRequest) -> datetime | None:
