@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "template_partials",
+    "accounts",
     "assessments",
 ]
 
