@@ -3,18 +3,34 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+# Locked dependencies with hashes (make lock): production's for the image, with the dev extra
+# for this venv and CI. pip-tools writes them from pyproject.toml.
+LOCK := requirements/lock.txt
+DEV_LOCK := requirements/dev-lock.txt
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --all-build-deps --no-emit-index-url --no-emit-find-links
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format bench migrate examples prod-check
+.PHONY: install lock run test lint format bench migrate examples prod-check
 
-$(STAMP): pyproject.toml
+# Every package at its locked version and hash (pip and setuptools included), then the
+# project itself, editable, with nothing more fetched: its build backend is in the lock too.
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(PIP) install --require-hashes -r $(DEV_LOCK)
+	@$(PIP) install --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve both locks from pyproject.toml after changing its dependencies (pins that still
+# fit are kept; LOCK_ARGS=--upgrade moves everything to the newest). The dev lock is held to
+# the production lock's versions, so tests run what the image runs.
+lock: install
+	$(PIP_COMPILE) $(LOCK_ARGS) --output-file $(LOCK) pyproject.toml
+	$(PIP_COMPILE) $(LOCK_ARGS) --extra dev --constraint $(LOCK) --output-file $(DEV_LOCK) pyproject.toml
 
 migrate: install
 	@$(BIN)/python manage.py migrate --verbosity 0

@@ -11,6 +11,8 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from advisor.email_url import CONSOLE_BACKEND, email_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -66,8 +68,15 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "template_partials",
+    "django.contrib.humanize",  # allauth's session list says "5 minutes ago"
+    # accounts before allauth: its templates override allauth's (accounts/templates/).
     "accounts",
     "assessments",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "axes",  # last, as django-axes asks: its signal handlers see every other app's setup
 ]
 
 # The largest body a request may have, refused from its Content-Length before anything reads
@@ -82,13 +91,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "assessments.middleware.SessionIdleRefreshMiddleware",
+    "accounts.middleware.SessionIdleRefreshMiddleware",
     "assessments.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "assessments.middleware.HtmxLoginRedirectMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Last: it turns a sign-in that django-axes refused into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "advisor.urls"
@@ -138,9 +151,52 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "project_list"
 LOGOUT_REDIRECT_URL = "home"
+
+# Accounts: django-allauth (sign-up, sign-in by username or email, email addresses, password
+# reset, two-factor, the user's own sessions), our templates and forms (accounts/).
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before any password is checked (django-axes).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.LoginForm",
+    "signup": "accounts.forms.SignupForm",
+    "change_password": "accounts.forms.ChangePasswordForm",
+}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+# Optional: a new address gets a verification mail, and the account works at once. Mandatory
+# would stop every account made before addresses were verified (none is) from signing in, and
+# an address mistyped at sign-up would lock its owner out of their own projects. What needs
+# the address proven asks for it anyway: two-factor can only be turned on once every address
+# of the account is verified, and a password reset proves it (the link goes to that address).
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_UNIQUE_EMAIL = True
+# The sign-in and password reset forms never tell whether an account exists. Sign-up does say
+# that a username or address is taken: allauth can only hide a taken address when verification
+# is mandatory (a username can never be hidden, it must be unique to be chosen).
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_PRESERVE_USERNAME_CASING = False  # "Alice" and "alice" are one account, stored lower
+ACCOUNT_SESSION_REMEMBER = True  # sessions end after SESSION_IDLE_SECONDS idle, as always
+ACCOUNT_LOGOUT_ON_GET = False  # a link can never sign anyone out: logging out is a POST
+ACCOUNT_SIGNUP_REDIRECT_URL = "project_create"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Advisor] "
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # a mail when the password, an address or two-factor changes
+ACCOUNT_RATE_LIMITS = {
+    # django-axes owns sign-in lockouts (below); allauth's other limits stay as a second line.
+    "login_failed": None,
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Advisor"
+# Sessions are listed from their sign-in; their "last seen" is refreshed with the idle clock
+# (accounts.middleware, at most once a minute) instead of a database write on every request.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -184,50 +240,70 @@ SECURE_REFERRER_POLICY = "same-origin"
 # most once per SESSION_REFRESH_SECONDS, so the timeout is exact to within that).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(8 * 3600)))
 SESSION_REFRESH_SECONDS = 60
-# Sessions live in the database and are read through a cache (a query less on every
-# signed-in request); logout and expiry remove both. Every web process must therefore
-# share CACHE_DIR, as the sign-in rate limits already require.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-SESSION_CACHE_ALIAS = "sessions"
+# Sessions live in the database only: every web process and replica reads the same row, so
+# a logout or an expiry ends a session everywhere at once.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Sign-in protection: after this many failed logins for one username from one address
-# within the window, that pair is locked out until the window passes; one address gets at
-# most LOGIN_IP_LIMIT failures (any usernames) and SIGNUP_LIMIT sign-up attempts per window.
+# Sign-in lockouts (django-axes, counted in the database; accounts/lockouts.py). Failed
+# sign-ins are counted three ways, each with its own limit:
+# - one username from one address: LOGIN_FAILURE_LIMIT, then that pair is locked out;
+# - one address, whatever the usernames: LOGIN_IP_LIMIT, then that address is;
+# - one username, whatever the addresses: LOGIN_USERNAME_LIMIT, then that username is (higher:
+#   anyone can spend it, and it is only there to stop guessing spread over many addresses).
+# A counter lasts until AUTH_LOCKOUT_WINDOW seconds have passed without a failure that it
+# counts; so a lockout lifts that long after its last counted failure. A try while locked
+# out is refused (429, with the seconds left in Retry-After) and counted nowhere, so it never
+# extends a lockout. A sign-in resets only that username's counter from that address.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_IP_LIMIT = int(os.environ.get("LOGIN_IP_LIMIT", "30"))
-SIGNUP_LIMIT = int(os.environ.get("SIGNUP_LIMIT", "10"))
+LOGIN_USERNAME_LIMIT = int(os.environ.get("LOGIN_USERNAME_LIMIT", "20"))
 AUTH_LOCKOUT_WINDOW = int(os.environ.get("AUTH_LOCKOUT_WINDOW", "900"))
+# Sign-up attempts per client address, and wrong current passwords per user on the password
+# change form (LOGIN_FAILURE_LIMIT), in the same window (accounts.quotas, in the database).
+SIGNUP_LIMIT = int(os.environ.get("SIGNUP_LIMIT", "10"))
 
-# File-based caches are shared by every worker process on one host, with no extra service.
-CACHE_DIR = Path(os.environ.get("CACHE_DIR", BASE_DIR / ".cache"))
+AXES_HANDLER = "accounts.lockouts.LockoutHandler"  # axes's database handler, a limit per lockout
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+AXES_FAILURE_LIMIT = "accounts.lockouts.failure_limit"
+AXES_COOLOFF_TIME = "accounts.lockouts.cool_off"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_FORM_FIELD = "login"  # allauth's sign-in field: a username or an email address
+AXES_USERNAME_CALLABLE = "accounts.lockouts.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockouts.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockouts.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every counted failure, kept as a security event
+AXES_VERBOSE = False  # no start-up banner on every process (management commands' stderr)
+
+# Web processes keep no state: sessions, lockouts, quota counters (accounts.quotas) and
+# rendered memos (assessments.RenderedMemo) are rows in the database. The one cache is a
+# table there too (created by the accounts migration 0002), for what third-party code keeps
+# in Django's cache (django-allauth's rate limits): replicas share it with nothing but the
+# database. MAX_ENTRIES is far above what it holds, because culling would drop counters.
 CACHES = {
-    # Rate-limit counters. A file cache deletes a random third of its entries once it holds
-    # MAX_ENTRIES, and a deleted counter would lift a lockout early: keep that far away.
     "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(CACHE_DIR / "default"),
-        "OPTIONS": {"MAX_ENTRIES": 50_000},
-    },
-    # Cached copies of sessions, apart from the counters so that many sessions can never
-    # crowd counters out; a culled copy is simply read from the database again.
-    "sessions": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(CACHE_DIR / "sessions"),
-        "OPTIONS": {"MAX_ENTRIES": 20_000},
-    },
-    # Rendered PDF memos, keyed by a hash of everything they show.
-    "memos": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(CACHE_DIR / "memos"),
-        "TIMEOUT": int(os.environ.get("MEMO_CACHE_SECONDS", str(30 * 24 * 3600))),
-        "OPTIONS": {"MAX_ENTRIES": 2000},
-    },
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "advisor_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
 }
 
-# Share links: a client that tries this many unknown tokens within the window is refused
-# (HTTP 429) until the window has passed.
+# Rendered PDF memos: a memo not downloaded for MEMO_KEEP_DAYS is deleted, and at most
+# MEMO_KEEP_COUNT are kept (those served most recently); pruned whenever a memo is stored.
+MEMO_KEEP_DAYS = int(os.environ.get("MEMO_KEEP_DAYS", "30"))
+MEMO_KEEP_COUNT = int(os.environ.get("MEMO_KEEP_COUNT", "2000"))
+# Memo renders (WeasyPrint, the expensive part; a memo already stored is not counted): per
+# signed-in user for their own memos, per client address for shared and example memos.
+MEMO_RENDER_LIMIT = int(os.environ.get("MEMO_RENDER_LIMIT", "60"))
+MEMO_RENDER_WINDOW = int(os.environ.get("MEMO_RENDER_WINDOW", "3600"))
+# Project imports per signed-in user, refused before the file is read.
+IMPORT_LIMIT = int(os.environ.get("IMPORT_LIMIT", "20"))
+IMPORT_WINDOW = int(os.environ.get("IMPORT_WINDOW", "3600"))
+
+# Share links: a client address that tries this many unknown tokens within the window is
+# refused (HTTP 429) until the window has passed (accounts.quotas, counted in the database).
 SHARE_BAD_TOKEN_LIMIT = int(os.environ.get("SHARE_BAD_TOKEN_LIMIT", "10"))
 SHARE_BAD_TOKEN_WINDOW = int(os.environ.get("SHARE_BAD_TOKEN_WINDOW", "600"))
 SHARE_UNDO_SECONDS = int(os.environ.get("SHARE_UNDO_SECONDS", "600"))
@@ -243,6 +319,20 @@ if env_bool("SECURE_PROXY_SSL", False):
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Mail: password resets, address verification, security notices. EMAIL_URL names the SMTP
+# server (advisor/email_url.py: smtp://user:pass@host:587?tls=1, smtps://...). Without it mail
+# is printed on the console while DEBUG is on; in production it is not sent at all (a reset
+# link must never end up in a log) and `manage.py check --deploy` warns until it is set.
+# (Not kept as a setting itself: the debug page would show its password; it hides
+# EMAIL_HOST_PASSWORD.)
+_email_url = os.environ.get("EMAIL_URL", "").strip()
+if _email_url:
+    globals().update(email_settings(_email_url))
+else:
+    EMAIL_BACKEND = CONSOLE_BACKEND if DEBUG else "django.core.mail.backends.dummy.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "advisor@localhost"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LOGGING = {
     "version": 1,

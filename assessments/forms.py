@@ -1,15 +1,9 @@
 import json
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
 
 from assessments.models import Project
 from assessments.sharing import EXPIRY_CHOICES
-
-
-class SignupForm(UserCreationForm):
-    class Meta(UserCreationForm.Meta):
-        fields = ("username",)
 
 
 class ProjectForm(forms.ModelForm):

@@ -1,4 +1,3 @@
-import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -23,30 +22,6 @@ class HtmxLoginRedirectMiddleware:
             redirect = HttpResponse(status=204)
             redirect["HX-Redirect"] = response["Location"]
             return redirect
-        return response
-
-
-class SessionIdleRefreshMiddleware:
-    """Restart a signed-in session's idle clock at most once a minute.
-
-    Saving the session on every request (SESSION_SAVE_EVERY_REQUEST) would cost a database
-    write per page; the idle timeout only needs to be right to within a minute.
-    """
-
-    KEY = "_idle_refreshed_at"
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        session = getattr(request, "session", None)
-        # Only sessions this request already read, and only signed-in ones: no extra query,
-        # and no session is ever created for an anonymous visitor.
-        if session is not None and session.accessed and "_auth_user_id" in session:
-            now = int(time.time())
-            if now - session.get(self.KEY, 0) >= settings.SESSION_REFRESH_SECONDS:
-                session[self.KEY] = now  # marks it modified: saved with a new expiry
         return response
 
 

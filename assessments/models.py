@@ -207,3 +207,22 @@ class ShareLink(models.Model):
     def can_undo(self, now=None) -> bool:
         deadline = self.undo_deadline()
         return deadline is not None and (now or timezone.now()) < deadline
+
+
+class RenderedMemo(models.Model):
+    """A PDF memo rendered once and served from here to every web process (assessments.pdf).
+
+    `key` hashes everything the memo is made from: its content and the digest of the code,
+    rubric, template and stylesheet files (pdf.memo_sources_digest), so changed files mean a
+    new key and an old memo is never served for them. Rows are pruned when a memo is stored:
+    those not served for MEMO_KEEP_DAYS, and beyond the MEMO_KEEP_COUNT most recently served.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    pdf = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+    # Refreshed at most once a day (pdf.MEMO_SERVED_RESOLUTION): a download stays one read.
+    last_served_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"memo {self.key[:12]} ({len(self.pdf)} bytes)"

@@ -1,4 +1,5 @@
-"""The PDF decision memo: our template rendered by WeasyPrint, cached by content.
+"""The PDF decision memo: our template rendered by WeasyPrint, stored in the database by
+content (RenderedMemo), so every web process serves a memo rendered by any of them.
 
 WeasyPrint may fetch only our own static files: the fetcher below serves them from disk and
 refuses every other URL, so nothing a user types can make the server read a file or call out.
@@ -9,20 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.core.cache import caches
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from assessments.models import Assessment
+from assessments.models import Assessment, RenderedMemo
 from assessments.presenters import present_report
 from assessments.services import Evaluation
 
@@ -30,7 +31,7 @@ MEMO_TEMPLATE = "assessments/memo.html"
 # The memo's template by the engine of the rubric the assessment was scored with.
 MEMO_TEMPLATES = {"weights": MEMO_TEMPLATE, "lanes": "assessments/memo_v2.html"}
 # What a memo is made from besides its answers and project: the code that presents it, the
-# rubrics' texts, the templates and the stylesheet. Their digest is part of every cache key,
+# rubrics' texts, the templates and the stylesheet. Their digest is part of every memo's key,
 # so a deploy that changes any of them never serves a memo made by the old ones.
 APP_DIR = Path(__file__).resolve().parent
 MEMO_SOURCES = (
@@ -104,7 +105,8 @@ def memo_sources_digest() -> str:
 
 
 def content_key(assessment: Assessment, evaluation: Evaluation) -> str:
-    """Everything the memo shows, hashed: same content, same PDF."""
+    """Everything the memo shows and every file it is made from, hashed (64 hex digits):
+    same key, same PDF."""
     project = assessment.project
     payload = {
         "answers": evaluation.answers,
@@ -113,8 +115,7 @@ def content_key(assessment: Assessment, evaluation: Evaluation) -> str:
         "project": [project.name, project.description],
         "changed": (assessment.answers_changed_at or assessment.created_at).isoformat(),
     }
-    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
-    return f"memo:{digest}"
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def render_memo_pdf(context: dict[str, Any]) -> bytes:
@@ -122,15 +123,51 @@ def render_memo_pdf(context: dict[str, Any]) -> bytes:
     return HTML(string=html, base_url=STATIC_BASE, url_fetcher=StaticOnlyFetcher()).write_pdf()
 
 
-def memo_pdf(assessment: Assessment, evaluation: Evaluation) -> bytes:
-    """The memo's bytes, rendered once per distinct content."""
-    cache = caches["memos"]
-    key = content_key(assessment, evaluation)
-    pdf = cache.get(key)
-    if pdf is None:
-        pdf = render_memo_pdf(memo_context(assessment, evaluation))
-        cache.set(key, pdf)
+# How stale a stored memo's last_served_at may get: refreshing it on every download would
+# turn each download into a write, and the retention is counted in days.
+MEMO_SERVED_RESOLUTION = timedelta(days=1)
+
+
+def stored_memo(key: str) -> bytes | None:
+    """The memo stored under `key`, if any (noting that it was served, at most once a day)."""
+    found = RenderedMemo.objects.filter(key=key).values_list("pdf", "last_served_at").first()
+    if found is None:
+        return None
+    pdf, last_served_at = found
+    now = timezone.now()
+    if now - last_served_at >= MEMO_SERVED_RESOLUTION:
+        RenderedMemo.objects.filter(key=key).update(last_served_at=now)
+    return bytes(pdf)
+
+
+def render_and_store(key: str, assessment: Assessment, evaluation: Evaluation) -> bytes:
+    """Render the memo and store it under `key`. Another process storing the same memo at the
+    same moment is no error: the key is unique, the second insert does nothing."""
+    pdf = render_memo_pdf(memo_context(assessment, evaluation))
+    now = timezone.now()
+    memo = RenderedMemo(key=key, pdf=pdf, created_at=now, last_served_at=now)
+    RenderedMemo.objects.bulk_create([memo], ignore_conflicts=True)
+    prune_memos(now)
     return pdf
+
+
+def prune_memos(now: datetime | None = None) -> None:
+    """The retention policy: forget memos not served for MEMO_KEEP_DAYS, then all but the
+    MEMO_KEEP_COUNT served most recently (a forgotten memo is rendered again if asked for)."""
+    now = now or timezone.now()
+    RenderedMemo.objects.filter(
+        last_served_at__lt=now - timedelta(days=settings.MEMO_KEEP_DAYS)
+    ).delete()
+    surplus = RenderedMemo.objects.order_by("-last_served_at", "-pk").values_list("pk", flat=True)
+    extra = list(surplus[settings.MEMO_KEEP_COUNT :])
+    if extra:
+        RenderedMemo.objects.filter(pk__in=extra).delete()
+
+
+def memo_pdf(assessment: Assessment, evaluation: Evaluation) -> bytes:
+    """The memo's bytes, rendered once per distinct content and files."""
+    key = content_key(assessment, evaluation)
+    return stored_memo(key) or render_and_store(key, assessment, evaluation)
 
 
 MAX_SLUG = 80

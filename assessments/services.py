@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,49 +59,8 @@ PROVISIONAL_NEEDS = ("knowledge_needs", "behavior_needs")
 PROVISIONAL_DEFAULTS = {"retrieval_possible": "yes"}
 
 
-# Scoring is pure, and the flips (every single-answer change re-scored) are most of a
-# report's scoring time: evaluations with flips are remembered per process, per rubric object
-# and answers. Callers must treat an Evaluation (and a Rubric) as read-only.
-EVALUATION_CACHE_SIZE = 256
-_evaluations: OrderedDict[tuple[int, str], Evaluation] = OrderedDict()
-_evaluations_lock = threading.Lock()
-
-
-def _evaluation_key(answers: dict[str, Any], rubric: Rubric) -> tuple[int, str] | None:
-    """None (not cached) unless every answer is a plain value (str, int, list of str).
-
-    The rubric is keyed by identity: a cached Evaluation holds its rubric, so that id cannot
-    be reused by another rubric while the entry exists (and a hit checks it is the same)."""
-    plain = all(
-        isinstance(q, str)
-        and (
-            isinstance(v, str | int)
-            or (isinstance(v, list) and all(isinstance(item, str) for item in v))
-        )
-        for q, v in answers.items()
-    )
-    return (id(rubric), repr(sorted(answers.items()))) if plain else None
-
-
 def evaluate(answers: dict[str, Any], rubric: Rubric, *, include_flips: bool = True) -> Evaluation:
     """Where clean answers (stored ones, or ones validation passed) stand under `rubric`."""
-    key = _evaluation_key(answers, rubric) if include_flips else None
-    if key is not None:
-        with _evaluations_lock:
-            found = _evaluations.get(key)
-            if found is not None and found.rubric is rubric:
-                _evaluations.move_to_end(key)
-                return found
-    evaluation = _evaluate(answers, rubric, include_flips=include_flips)
-    if key is not None:
-        with _evaluations_lock:
-            _evaluations[key] = evaluation
-            while len(_evaluations) > EVALUATION_CACHE_SIZE:
-                _evaluations.popitem(last=False)
-    return evaluation
-
-
-def _evaluate(answers: dict[str, Any], rubric: Rubric, *, include_flips: bool) -> Evaluation:
     # Under a rubric with ask_if (v2), only the questions asked are required.
     missing = [q for q in asked_required_ids(rubric, answers) if q not in answers]
     # Saving refuses this combination; answers stored before that rule still get no verdict.

@@ -1,8 +1,6 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from assessments.views import (
-    accounts,
     health,
     memos,
     pages,
@@ -20,20 +18,6 @@ urlpatterns = [
     # Shared by link: no account needed, only the token
     path("s/<str:token>/", sharing.shared_report, name="shared_report"),
     path("s/<str:token>/memo.pdf", sharing.shared_memo, name="shared_memo"),
-    # Accounts
-    path("accounts/signup/", accounts.signup, name="signup"),
-    path("accounts/login/", accounts.RateLimitedLoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/password/",
-        accounts.RateLimitedPasswordChangeView.as_view(),
-        name="password_change",
-    ),
-    path(
-        "accounts/password/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
-        name="password_change_done",
-    ),
     # Projects
     path("projects/", projects.project_list, name="project_list"),
     path("projects/new/", projects.project_create, name="project_create"),

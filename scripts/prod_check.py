@@ -1,12 +1,20 @@
 """`make prod-check`: the production stack, proven without Docker.
 
-Prepares a PostgreSQL database like the compose `migrate` service, collects static files
-like the image does, starts gunicorn with docker-compose.yml's web command and production
-environment (DEBUG=0, a random SECRET_KEY) on a free loopback port, and drives a real session
-through it over HTTP: sign-up, a project, every answer of the "support bot" worked example
-through the HTMX autosave endpoint, the report, a static file from whitenoise, a share link
-opened without cookies, both PDF memos, and a 404 without the debug page. The server is
-always stopped. Exit status 0 when everything passed, 1 (with the reason) otherwise.
+Prepares a PostgreSQL database like the compose `migrate` service (once), collects static
+files like the image does, starts two gunicorn replicas with docker-compose.yml's web
+command and production environment (DEBUG=0, one random SECRET_KEY, TRUST_X_FORWARDED_FOR=1)
+on free loopback ports and the same database, and Debian's nginx in front of them with the
+repository's deploy/nginx/advisor.conf (as compose's nginx service runs it). Then, through
+nginx over HTTP, it drives a real session: sign-up, a project, every answer of the "support
+bot" worked example through the HTMX autosave endpoint, the report, a static file served by
+nginx, a share link opened without cookies, both PDF memos, and a 404 without the debug
+page. Across the replicas it shows that a session signed in on one works on the other, a
+logout on one ends it on both, a memo rendered by one is served from the database by the
+other, a password reset (its mail caught by a local SMTP sink) works across them, and a
+lockout reached through one holds on the other; at nginx, that slow clients never hold a
+worker, an oversized upload is refused before it reaches Django, a client's X-Forwarded-For
+is not believed, and no log holds a share token. Every process is always stopped. Exit status 0
+when everything passed, 1 (with the reason) otherwise.
 
     .venv/bin/python scripts/prod_check.py [--database-url URL] [--workers N]
 
@@ -17,24 +25,37 @@ postgres://postgres@127.0.0.1:5432/advisor_prodcheck (created when missing).
 from __future__ import annotations
 
 import argparse
+import http.client
 import http.cookiejar
 import json
 import os
 import re
 import secrets
 import signal
+import socket
 import sys
 import tempfile
 import time
 import traceback
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
+from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from prodserver import ROOT, ProductionServerError, port_is_open, prepare, production_server
+from mail_sink import MailSink, body_text
+from prodserver import (
+    ROOT,
+    ProductionServerError,
+    nginx_proxy,
+    port_is_open,
+    prepare,
+    production_replicas,
+    replica_log,
+)
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/advisor_prodcheck"
 # A worked case of the current rubric (v2), answered as a new user's assessment is.
@@ -43,6 +64,27 @@ SCENARIO = "v2-support-bot-hybrid"
 EXPECTED_VERDICT = "Hybrid (fine-tuning + RAG)"
 REQUEST_TIMEOUT = 60.0  # seconds per request (a first PDF render included)
 USER_AGENT = "advisor-prod-check/1"
+REPLICAS = 2
+PROJECT_NAME = "Prod-check support bot"
+# The replicas' environment beyond compose's web service: mail goes to the local sink (added
+# in main()), and short windows for unknown share tokens and sign-in lockouts, so what the
+# X-Forwarded-For and lockout checks provoke is over before the next run.
+REPLICA_ENV = {
+    "SHARE_BAD_TOKEN_LIMIT": "3",
+    "SHARE_BAD_TOKEN_WINDOW": "10",
+    # The default failure limit, and a lockout that lifts 30 s after the last failure.
+    "LOGIN_FAILURE_LIMIT": "5",
+    "AUTH_LOCKOUT_WINDOW": "30",
+    # One memo render per user or address in 20 s: a second render of the same memo would be
+    # refused, which shows that a memo another replica made is read from the database.
+    "MEMO_RENDER_LIMIT": "1",
+    "MEMO_RENDER_WINDOW": "20",
+}
+SLOW_LINES, SLOW_INTERVAL = 3, 2.0  # slow clients send a little every 2 s, three times
+SLOW_BODY_BYTES = 4096  # what a slow body announces, far more than it ever sends
+HEALTHZ_BUDGET = 1.0  # seconds /healthz may take through nginx beside the slow clients
+OVERSIZED_UPLOAD_BYTES = 5_000_000
+RESET_PATH = "/accounts/password/reset/"  # allauth's account_reset_password
 
 
 class CheckFailed(Exception):
@@ -52,6 +94,25 @@ class CheckFailed(Exception):
 def check(condition: object, message: str) -> None:
     if not condition:
         raise CheckFailed(message)
+
+
+PASSED: list[str] = []
+PENDING: list[str] = []
+
+
+def passed(message: str) -> None:
+    PASSED.append(message)
+    print(f"  ok  {message}", flush=True)
+
+
+def pending(message: str) -> None:
+    """A check that waits for work in progress: said plainly, never counted as passed."""
+    PENDING.append(message)
+    print(f"  --  pending: {message}", flush=True)
+
+
+def section(title: str) -> None:
+    print(f"-- {title}", flush=True)
 
 
 # --- HTTP -----------------------------------------------------------------------------------
@@ -87,12 +148,22 @@ class Browser:
     def cookie(self, name: str) -> str:
         return next((c.value for c in self.jar if c.name == name), "")
 
+    def at(self, base_url: str) -> Browser:
+        """The same browser (the same cookies) talking to another server: a replica."""
+        other = Browser(base_url)
+        other.jar = self.jar
+        other.opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.jar)
+        )
+        return other
+
     def request(
         self,
         method: str,
         path: str,
         data: list[tuple[str, str]] | None = None,
         headers: dict[str, str] | None = None,
+        timeout: float = REQUEST_TIMEOUT,
     ) -> Response:
         url = urljoin(self.base_url + "/", path)
         all_headers = {"User-Agent": USER_AGENT, **(headers or {})}
@@ -105,7 +176,7 @@ class Browser:
         req = urllib.request.Request(url, data=body, headers=all_headers, method=method)
         self.requests += 1
         try:
-            with self.opener.open(req, timeout=REQUEST_TIMEOUT) as response:
+            with self.opener.open(req, timeout=timeout) as response:
                 return Response(
                     response.geturl(),
                     response.status,
@@ -184,7 +255,7 @@ class Session:
         self.facts: dict[str, object] = {}
 
     def step(self, message: str) -> None:
-        print(f"  ok  {message}", flush=True)
+        passed(message)
 
     def run(self) -> None:
         health = expect_status(self.user.get("/healthz"), 200, "GET /healthz")
@@ -218,15 +289,16 @@ class Session:
         form = expect_status(self.user.get("/accounts/signup/"), 200, "GET /accounts/signup/")
         username = f"prodcheck-{secrets.token_hex(6)}"
         password = secrets.token_urlsafe(18)
-        response = self.user.post(
-            "/accounts/signup/",
-            [
-                ("csrfmiddlewaretoken", csrf_token(form, "sign-up page")),
-                ("username", username),
-                ("password1", password),
-                ("password2", password),
-            ],
-        )
+        fields = [
+            ("csrfmiddlewaretoken", csrf_token(form, "sign-up page")),
+            ("username", username),
+            ("password1", password),
+            ("password2", password),
+        ]
+        if Tags(form.text).find("input", name="email"):  # the reset check mails this address
+            self.facts["email"] = f"{username}@example.com"
+            fields.append(("email", str(self.facts["email"])))
+        response = self.user.post("/accounts/signup/", fields)
         expect_status(response, 200, "POST /accounts/signup/")
         check(
             urlsplit(response.url).path == "/projects/new/",
@@ -235,6 +307,7 @@ class Session:
         )
         check(self.user.cookie("sessionid"), "sign-up set no session cookie")
         self.facts["user"] = username
+        self.facts["password"] = password
         self.step(f"sign up as {username} -> logged in, redirected to /projects/new/")
 
     def create_project(self) -> int:
@@ -243,7 +316,7 @@ class Session:
             "/projects/new/",
             [
                 ("csrfmiddlewaretoken", csrf_token(form, "new project page")),
-                ("name", "Prod-check support bot"),
+                ("name", PROJECT_NAME),
                 ("description", "Created by make prod-check through gunicorn."),
             ],
         )
@@ -318,10 +391,11 @@ class Session:
         )
         check(
             "immutable" in response.header("Cache-Control"),
-            f"whitenoise did not serve {hashed[0]} as immutable "
+            f"{hashed[0]} was not served as immutable "
             f"(Cache-Control: {response.header('Cache-Control')!r})",
         )
-        self.step(f"GET {hashed[0]} -> 200 text/css, immutable (whitenoise)")
+        self.facts["stylesheet"] = hashed[0]
+        self.step(f"GET {hashed[0]} -> 200 text/css, immutable")
 
     def share(self, assessment_id: int) -> str:
         path = f"/assessments/{assessment_id}/shares/"
@@ -374,14 +448,441 @@ class Session:
             )
 
 
-def check_log_redacts_share_tokens(log_path: Path, link: str) -> None:
-    """The server's log (access log and Django's records) names share paths, never tokens."""
-    log = log_path.read_text(errors="replace")
+# --- the stack: nginx in front of the replicas ---------------------------------------------
+
+
+@dataclass
+class Stack:
+    """What main() started: nginx (base_url) in front of the replicas, their logs, the mail
+    sink the replicas send through."""
+
+    base_url: str
+    replicas: list[str]
+    log_dir: Path
+    workers: int
+    mail: MailSink
+
+    @property
+    def nginx_dir(self) -> Path:
+        return self.log_dir / "nginx"
+
+    def replica_logs(self) -> str:
+        return "\n".join(
+            replica_log(self.log_dir, n).read_text(errors="replace")
+            for n in range(1, len(self.replicas) + 1)
+        )
+
+    def nginx_log(self) -> str:
+        """nginx's access log (its standard output), one line a request."""
+        return (self.nginx_dir / "nginx.log").read_text(errors="replace")
+
+
+def log_in(browser: Browser, username: str, password: str) -> Response:
+    """Sign in with the sign-in form as the server shows it (allauth names the username field
+    "login", Django's own form "username")."""
+    form = expect_status(browser.get("/accounts/login/"), 200, "GET /accounts/login/")
+    field = "login" if Tags(form.text).find("input", name="login") else "username"
+    return browser.post(
+        "/accounts/login/",
+        [
+            ("csrfmiddlewaretoken", csrf_token(form, "sign-in page")),
+            (field, username),
+            ("password", password),
+        ],
+    )
+
+
+def signed_in(base_url: str, session_id: str) -> bool:
+    """Whether `session_id` (sent as the cookie, by hand) is a signed-in session there."""
+    response = Browser(base_url, cookies=False).get(
+        "/projects/", headers={"Cookie": f"sessionid={session_id}"}
+    )
+    return response.status == 200 and urlsplit(response.url).path == "/projects/"
+
+
+def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def _where(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def check_session_shared_across_replicas(stack: Stack, facts: dict[str, object]) -> Browser:
+    """(a) Sign in directly on replica 1; the same cookie is signed in on replica 2."""
+    first, second = stack.replicas[0], stack.replicas[1]
+    browser = Browser(first)
+    response = log_in(browser, str(facts["user"]), str(facts["password"]))
+    check(
+        response.status == 200 and urlsplit(response.url).path == "/projects/",
+        f"signing in on replica 1 ({_where(first)}) ended at {response.url} "
+        f"(HTTP {response.status}):\n{response.text[:600]}",
+    )
+    projects = expect_status(browser.at(second).get("/projects/"), 200, "GET /projects/ on 2")
+    check(
+        urlsplit(projects.url).path == "/projects/" and PROJECT_NAME in projects.text,
+        f"the session signed in on replica 1 is not signed in on replica 2 ({_where(second)}): "
+        f"GET /projects/ ended at {projects.url}",
+    )
+    passed(
+        f"a session signed in on replica 1 ({_where(first)}) is signed in on replica 2 "
+        f"({_where(second)}): its /projects/ lists the project"
+    )
+    return browser
+
+
+def check_logout_ends_session_everywhere(stack: Stack, browser: Browser) -> None:
+    """(b) Log out on replica 2; the old session cookie, sent again by hand, is signed in
+    nowhere: not on replica 1, not on replica 2, not through nginx."""
+    session_id = browser.cookie("sessionid")
+    check(session_id, "no session cookie after signing in on replica 1")
+    second = browser.at(stack.replicas[1])
+    response = second.post(
+        "/accounts/logout/", [("csrfmiddlewaretoken", second.cookie("csrftoken"))]
+    )
+    expect_status(response, 200, "POST /accounts/logout/ on replica 2")
+    still = [url for url in [*stack.replicas, stack.base_url] if signed_in(url, session_id)]
+    check(not still, f"after a logout on replica 2 the session is still signed in at {still}")
+    passed(
+        "a logout on replica 2 ends the session on both replicas and through nginx "
+        "(its old cookie, sent again, is signed out everywhere)"
+    )
+
+
+def check_static_served_by_nginx(stack: Stack, path: str) -> None:
+    """The hashed stylesheet came from nginx's disk: no replica's access log names it."""
+    check(path not in stack.replica_logs(), f"{path} reached a replica: nginx did not serve it")
+    passed(f"{path} was served by nginx from the collected files (no replica saw it)")
+
+
+@dataclass
+class SlowClient:
+    """A raw connection to nginx that sends its request a little at a time and never ends it:
+    the headers one line at a time (never the blank line after them), or, for a POST to the
+    sign-in form (whose CSRF check reads the body), the whole headers and then the body a few
+    bytes at a time (never all of it)."""
+
+    sock: socket.socket
+    sends_body: bool
+
+    @classmethod
+    def open(cls, url: str, path: str, *, sends_body: bool) -> SlowClient:
+        where = urlsplit(url)
+        sock = socket.create_connection((where.hostname, where.port), timeout=5)
+        if sends_body:
+            head = (
+                f"POST {path} HTTP/1.1\r\nHost: {where.netloc}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                # A well-formed CSRF cookie: the check then reads the body for the form's token.
+                f"Cookie: csrftoken={'a' * 32}\r\n"
+                f"Content-Length: {SLOW_BODY_BYTES}\r\n\r\n"
+            )
+        else:
+            head = f"GET {path} HTTP/1.1\r\nHost: {where.netloc}\r\n"
+        sock.sendall(head.encode())
+        return cls(sock, sends_body)
+
+    def trickle(self, n: int) -> None:
+        piece = f"a{n}=slow&" if self.sends_body else f"X-Slow: {n}\r\n"
+        try:
+            self.sock.sendall(piece.encode())
+        except OSError as error:
+            raise CheckFailed(f"nginx cut a slow client off ({error})") from error
+
+    def still_waiting(self) -> bool:
+        """Nothing answered and nothing closed yet: nginx is still reading the request."""
+        self.sock.settimeout(0.05)
+        try:
+            self.sock.recv(1024)
+        except TimeoutError:
+            return True
+        return False
+
+
+def healthz_timings(base_url: str, seconds: float) -> list[float]:
+    """GET /healthz every quarter of a second for `seconds`: how long each took."""
+    timings: list[float] = []
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        started = time.perf_counter()
+        try:
+            response = Browser(base_url, cookies=False).get("/healthz", timeout=HEALTHZ_BUDGET * 5)
+        except CheckFailed as error:
+            raise CheckFailed(f"{error}: the slow clients hold every gunicorn worker") from error
+        timings.append(time.perf_counter() - started)
+        expect_status(response, 200, "GET /healthz beside the slow clients")
+        time.sleep(0.25)
+    return timings
+
+
+def check_slow_clients_hold_no_worker(stack: Stack) -> None:
+    """(c) Slow clients, as many as there are gunicorn workers in all replicas together,
+    trickle their headers, and as many again their bodies, to nginx. Handed to gunicorn, each
+    would hold a sync worker and /healthz could not be answered; through nginx (which reads
+    every request whole first) it answers within HEALTHZ_BUDGET s all the while, and no
+    replica ever sees the slow requests."""
+    count = max(3, stack.workers * len(stack.replicas))
+    # A worker's first request imports the URLconf and views (most of a second): let every
+    # worker have had one, so that only waiting could make /healthz slow.
+    healthz_timings(stack.base_url, 2.0)
+    marker = f"slow-client-{secrets.token_hex(4)}"
+    clients: list[SlowClient] = []
+    timings: list[float] = []
+    try:
+        for n in range(count):
+            clients.append(SlowClient.open(stack.base_url, f"/{marker}-{n}/", sends_body=False))
+            body_path = f"/accounts/login/?{marker}={n}"
+            clients.append(SlowClient.open(stack.base_url, body_path, sends_body=True))
+        for line in range(SLOW_LINES):
+            for client in clients:
+                client.trickle(line)
+            timings += healthz_timings(stack.base_url, SLOW_INTERVAL)
+        check(all(c.still_waiting() for c in clients), "nginx answered or closed a slow client")
+    finally:
+        for client in clients:
+            client.sock.close()
+    check(
+        max(timings) < HEALTHZ_BUDGET,
+        f"GET /healthz took up to {max(timings):.2f} s beside {2 * count} slow clients",
+    )
+    check(marker not in stack.replica_logs(), "a slow client's request reached a replica")
+    passed(
+        f"{count} slow clients trickling headers and {count} trickling bodies (each as many as "
+        f"all gunicorn workers) for {SLOW_LINES * SLOW_INTERVAL:.0f} s: {len(timings)} GET "
+        f"/healthz through nginx, slowest {max(timings) * 1000:.0f} ms; no replica saw them"
+    )
+
+
+def check_oversized_upload_refused_by_nginx(stack: Stack) -> None:
+    """(d) A 5 MB import upload gets nginx's 413; no replica ever sees the request."""
+    url = urlsplit(stack.base_url)
+    marker = secrets.token_hex(6)
+    path = f"/projects/import/?prodcheck={marker}"
+    size = OVERSIZED_UPLOAD_BYTES
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=REQUEST_TIMEOUT)
+    try:
+        connection.putrequest("POST", path)
+        connection.putheader("Content-Type", "multipart/form-data; boundary=prodcheck")
+        connection.putheader("Content-Length", str(size))
+        connection.putheader("User-Agent", USER_AGENT)
+        connection.endheaders()
+        chunk = b"x" * 65536
+        try:
+            for _ in range(size // len(chunk)):
+                connection.send(chunk)
+            connection.send(b"x" * (size % len(chunk)))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # nginx may stop reading once it has answered; its answer is what counts
+        response = connection.getresponse()
+        body = response.read().decode("utf-8", errors="replace")
+    except (OSError, http.client.HTTPException) as error:
+        raise CheckFailed(f"POST {size:,} bytes to {path}: no answer ({error})") from error
+    finally:
+        connection.close()
+    check(response.status == 413, f"a {size:,}-byte upload got HTTP {response.status}: {body}")
+    check("Too large" in body, f"the 413 is not nginx's plain page: {body[:300]!r}")
+    # nginx logs a request once it has finished with it: after reading and discarding the body.
+    check(
+        wait_until(lambda: marker in stack.nginx_log(), timeout=5.0),
+        "nginx's access log does not show the oversized upload",
+    )
+    check(marker not in stack.replica_logs(), "the oversized upload reached a replica")
+    passed(
+        f"a {size / 1e6:.0f} MB POST to /projects/import/ -> 413 from nginx "
+        "(client_max_body_size = MAX_REQUEST_BYTES); no replica saw it"
+    )
+
+
+def check_forwarded_for_not_believed(stack: Stack) -> None:
+    """(e) A client's own X-Forwarded-For is not believed: unknown share tokens, each sent
+    with a different forged address, are all counted against the real one and refused (429)
+    once SHARE_BAD_TOKEN_LIMIT is reached. Run it last: that address is then refused share
+    links until SHARE_BAD_TOKEN_WINDOW has passed."""
+    limit = int(REPLICA_ENV["SHARE_BAD_TOKEN_LIMIT"])
+    stranger = Browser(stack.base_url, cookies=False)
+    statuses: list[int] = []
+    for n in range(limit + 1):
+        forged = {"X-Forwarded-For": f"203.0.113.{n + 1}"}
+        response = stranger.get(f"/s/{secrets.token_urlsafe(32)}/", headers=forged)
+        statuses.append(response.status)
+        if response.status == 429:
+            break
+    check(
+        statuses[-1] == 429,
+        f"unknown share tokens with forged X-Forwarded-For addresses were never refused "
+        f"(statuses {statuses}): the app believes the client's header",
+    )
+    passed(
+        f"a forged X-Forwarded-For is not believed: {len(statuses)} unknown share tokens from "
+        f"as many forged addresses -> {', '.join(map(str, statuses))} (counted against the "
+        "real address)"
+    )
+
+
+def check_logs_redact_share_tokens(stack: Stack, link: str) -> None:
+    """Every log (the replicas' access logs and Django's records, nginx's access log) names
+    share paths, never a token."""
     token = link.rstrip("/").rsplit("/", 1)[1]
-    check(token not in log, "a share token appears in the server's log")
-    check("/s/[redacted]/" in log, "the server's log shows no redacted share path")
-    check("Not Found: /s/[redacted]/" in log, "Django's 404 record of a bad token is not redacted")
-    print("  ok  the server's log shows share paths as /s/[redacted]/, never a token", flush=True)
+    replicas, nginx = stack.replica_logs(), stack.nginx_log()
+    check(token not in replicas, "a share token appears in a replica's log")
+    check(token not in nginx, "a share token appears in nginx's access log")
+    check("/s/[redacted]/" in replicas, "the replicas' logs show no redacted share path")
+    check(
+        "Not Found: /s/[redacted]/" in replicas,
+        "Django's 404 record of a bad token is not redacted",
+    )
+    check("/s/[redacted]/" in nginx, "nginx's access log shows no redacted share path")
+    passed("the replicas' and nginx's logs show share paths as /s/[redacted]/, never a token")
+
+
+def check_lockout_holds_across_replicas(stack: Stack, facts: dict[str, object]) -> None:
+    """A lockout reached through one replica holds on the other (django-axes, counted in the
+    database): LOGIN_FAILURE_LIMIT wrong passwords for the user on replica 1, then the right
+    one on replica 2 gets 429 with Retry-After and signs nobody in. Run it after every other
+    check that signs this user in; the replicas' short AUTH_LOCKOUT_WINDOW (REPLICA_ENV)
+    lifts the lockout before the next run."""
+    first, second = stack.replicas[0], stack.replicas[1]
+    user = str(facts["user"])
+    limit = int(REPLICA_ENV["LOGIN_FAILURE_LIMIT"])
+    for attempt in range(1, limit + 1):
+        failed = log_in(Browser(first), user, f"wrong-{secrets.token_hex(8)}")
+        check(
+            failed.status in (200, 429) and urlsplit(failed.url).path != "/projects/",
+            f"wrong password {attempt} on replica 1: HTTP {failed.status} at {failed.url}",
+        )
+    browser = Browser(second)
+    refused = log_in(browser, user, str(facts["password"]))
+    check(
+        refused.status == 429,
+        f"after {limit} failed sign-ins on replica 1, the right password on replica 2 got "
+        f"HTTP {refused.status} at {refused.url}: the lockout does not hold there",
+    )
+    check(refused.header("Retry-After").isdigit(), "the lockout's 429 has no Retry-After")
+    still_out = browser.get("/projects/")
+    check(
+        urlsplit(still_out.url).path != "/projects/",
+        "the locked-out sign-in on replica 2 signed the user in",
+    )
+    passed(
+        f"{limit} failed sign-ins on replica 1 lock the account on replica 2: the right "
+        f"password there -> 429, Retry-After {refused.header('Retry-After')} s"
+    )
+
+
+def check_memo_served_from_store_by_other_replica(stack: Stack, session: Session) -> None:
+    """A memo rendered through one replica is served from the database store by the other.
+
+    The owner gives the project a new description on replica 1 (a memo shows it, so no memo
+    of that content exists yet) and downloads the memo there: rendered and stored, using the
+    owner's one render of the window (MEMO_RENDER_LIMIT=1 in REPLICA_ENV). Replica 2 then
+    serves the same bytes: had it rendered them again, that quota would have refused it."""
+    owner = session.user  # signed in through nginx by the flow
+    first, second = owner.at(stack.replicas[0]), owner.at(stack.replicas[1])
+    projects = expect_status(first.get("/projects/"), 200, "GET /projects/ on replica 1")
+    found = re.search(r'href="/projects/(\d+)/"', projects.text)
+    check(found, "the owner's /projects/ on replica 1 links no project")
+    edit = f"/projects/{found.group(1)}/edit/"
+    form = expect_status(first.get(edit), 200, f"GET {edit} on replica 1")
+    saved = first.post(
+        edit,
+        [
+            ("csrfmiddlewaretoken", csrf_token(form, "project form")),
+            ("name", PROJECT_NAME),
+            ("description", f"Edited on replica 1 by make prod-check ({secrets.token_hex(4)})."),
+        ],
+    )
+    expect_status(saved, 200, f"POST {edit} on replica 1")
+    path = f"/assessments/{session.facts['assessment']}/memo.pdf"
+    rendered = expect_status(first.get(path), 200, "the new memo on replica 1")
+    check(rendered.body.startswith(b"%PDF"), "replica 1's memo is not a PDF")
+    served = second.get(path)
+    check(
+        served.status == 200,
+        f"replica 2 answered HTTP {served.status} for the memo replica 1 had just made: it "
+        "tried to render it again (the render quota refused) instead of reading the store",
+    )
+    check(served.body == rendered.body, "replica 2 served a different PDF than replica 1 made")
+    passed(
+        f"a memo rendered on replica 1 ({len(rendered.body) // 1024} KiB) is served by "
+        "replica 2 from the database, byte for byte, with no render left in its quota"
+    )
+
+
+def check_password_reset_by_mail(stack: Stack, facts: dict[str, object]) -> None:
+    """A password reset across the replicas, its mail caught by the local SMTP sink: ask on
+    replica 1, follow the mailed link and set a new password on replica 2, sign in with it on
+    replica 1. Pending while the app has no allauth reset page (account_reset_password) or
+    the sign-up step records no email address (facts["email"])."""
+    first, second = stack.replicas[0], stack.replicas[1]
+    email = str(facts.get("email") or "")
+    browser = Browser(first)
+    form = browser.get(RESET_PATH)
+    if form.status == 404 or not email:
+        reason = (
+            "no reset page" if form.status == 404 else 'the sign-up step sets no facts["email"]'
+        )
+        pending(f"a password reset through the mail sink ({reason})")
+        return
+    expect_status(form, 200, f"GET {RESET_PATH}")
+    asked = browser.post(
+        RESET_PATH,
+        [("csrfmiddlewaretoken", csrf_token(form, "reset page")), ("email", email)],
+    )
+    expect_status(asked, 200, f"POST {RESET_PATH}")
+    message = stack.mail.wait_for(lambda m: email in str(m.get("To", "")) and bool(_reset_links(m)))
+    check(
+        message is not None,
+        f"no mail with a reset link to {email} reached the SMTP sink; it has "
+        f"{[str(m.get('Subject')) for m in stack.mail.messages]}",
+    )
+    path = urlsplit(_reset_links(message)[0]).path
+    other = Browser(second)
+    key_page = expect_status(other.get(path), 200, "GET the mailed reset link on replica 2")
+    new_password = secrets.token_urlsafe(18)
+    done = other.post(
+        urlsplit(key_page.url).path,
+        [
+            ("csrfmiddlewaretoken", csrf_token(key_page, "set-password page")),
+            ("password1", new_password),
+            ("password2", new_password),
+        ],
+    )
+    expect_status(done, 200, "POST the new password on replica 2")
+    signed = log_in(Browser(first), str(facts["user"]), new_password)
+    check(
+        urlsplit(signed.url).path == "/projects/",
+        f"signing in with the reset password on replica 1 ended at {signed.url}",
+    )
+    facts["password"] = new_password
+    passed(
+        "a password reset: asked on replica 1, mailed through the SMTP sink, set on replica 2, "
+        "signed in with on replica 1"
+    )
+
+
+def _reset_links(message: EmailMessage) -> list[str]:
+    return re.findall(r"https?://\S+/accounts/password/reset/key/\S+/", body_text(message))
+
+
+def run_stack_checks(stack: Stack, session: Session) -> None:
+    facts = session.facts
+    section("across the replicas (one database, nothing else shared)")
+    browser = check_session_shared_across_replicas(stack, facts)
+    check_logout_ends_session_everywhere(stack, browser)
+    check_memo_served_from_store_by_other_replica(stack, session)
+    check_password_reset_by_mail(stack, facts)
+    check_lockout_holds_across_replicas(stack, facts)  # last to sign this user in
+    section("at nginx")
+    check_static_served_by_nginx(stack, str(facts["stylesheet"]))
+    check_slow_clients_hold_no_worker(stack)
+    check_oversized_upload_refused_by_nginx(stack)
+    check_forwarded_for_not_believed(stack)  # last to use share links: see its docstring
+    check_logs_redact_share_tokens(stack, str(facts["share_link"]))
 
 
 # --- main -----------------------------------------------------------------------------------
@@ -397,34 +898,64 @@ def _display(database_url: str) -> str:
     return database_url.replace(f":{password}@", ":***@", 1) if password else database_url
 
 
+def run(database_url: str, workers: int, log_dir: Path, ports: list[int]) -> None:
+    """Start everything, run every check, stop everything (also on failure). `ports` gets
+    each server's port as it starts, so main() can show they are all closed afterwards."""
+    prepare(database_url)
+    passed("database ready, migrations applied once, static files collected")
+    with MailSink() as mail:
+        env = {**REPLICA_ENV, "EMAIL_URL": mail.email_url}
+        with production_replicas(
+            database_url, REPLICAS, workers=workers, env=env, log_dir=log_dir
+        ) as replicas:
+            ports += [urlsplit(url).port or 0 for url in replicas]
+            passed(
+                f"{REPLICAS} gunicorn replicas ({workers} workers each, one database) healthy "
+                f"at {', '.join(replicas)}"
+            )
+            with nginx_proxy(replicas, directory=log_dir / "nginx") as base_url:
+                ports.append(urlsplit(base_url).port or 0)
+                passed(f"nginx with deploy/nginx/advisor.conf healthy at {base_url}")
+                section("a session through nginx")
+                session = Session(base_url)
+                session.run()
+                stack = Stack(base_url, replicas, log_dir, workers, mail)
+                run_stack_checks(stack, session)
+
+
+def _print_logs(log_dir: Path) -> None:
+    """The end of every server's log, after a failure."""
+    logs = [replica_log(log_dir, n) for n in range(1, REPLICAS + 1)]
+    logs += [log_dir / "nginx" / "error.log", log_dir / "nginx" / "nginx.log"]
+    for path in logs:
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        if lines:
+            print(f"--- {path.name} (last 30 lines) ---", file=sys.stderr)
+            print("\n".join(lines[-30:]), file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--database-url",
         default=os.environ.get("PROD_CHECK_DATABASE_URL", DEFAULT_DATABASE_URL),
     )
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers per replica")
     args = parser.parse_args(argv)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _exit_on_signal)
 
     started = time.monotonic()
-    print(f"== prod-check: gunicorn, DEBUG=0, {_display(args.database_url)}", flush=True)
-    base_url = ""
-    session = None
+    print(
+        f"== prod-check: nginx in front of {REPLICAS} gunicorn replicas, DEBUG=0, "
+        f"{_display(args.database_url)}",
+        flush=True,
+    )
+    ports: list[int] = []
     failure = ""
     with tempfile.TemporaryDirectory(prefix="advisor-prodcheck-") as tmp:
-        log_path = Path(tmp) / "gunicorn.log"
         try:
-            prepare(args.database_url)
-            print("  ok  database ready, migrations applied, static files collected", flush=True)
-            with production_server(
-                args.database_url, workers=args.workers, log_path=log_path
-            ) as base_url:
-                print(f"  ok  gunicorn ({args.workers} workers) healthy at {base_url}", flush=True)
-                session = Session(base_url)
-                session.run()
-                check_log_redacts_share_tokens(log_path, session.facts["share_link"])
+            run(args.database_url, args.workers, Path(tmp), ports)
         except (CheckFailed, ProductionServerError) as error:
             failure = str(error)
         except KeyboardInterrupt:
@@ -433,22 +964,17 @@ def main(argv: list[str] | None = None) -> int:
             failure = f"unexpected {type(error).__name__}: {error}"
             traceback.print_exc()
         if failure:
-            log = log_path.read_text(errors="replace").splitlines() if log_path.exists() else []
-            if log:
-                print("--- gunicorn log (last 40 lines) ---", file=sys.stderr)
-                print("\n".join(log[-40:]), file=sys.stderr)
-    port = urlsplit(base_url).port if base_url else None
-    if port is not None and port_is_open(port):
-        failure = f"{failure}\nport {port} still accepts connections after gunicorn was stopped"
+            _print_logs(Path(tmp))
+    still_open = [port for port in ports if port and port_is_open(port)]
+    if still_open:
+        failure = f"{failure}\nports {still_open} still accept connections after shutdown"
     if failure:
         print(f"prod-check FAILED: {failure.strip()}", file=sys.stderr)
         return 1
-    assert session is not None
-    requests = session.user.requests + session.stranger.requests
     print(
-        f"prod-check passed in {time.monotonic() - started:.1f} s: {requests} requests through "
-        f"gunicorn, {session.facts['answers']} answers saved, verdict {EXPECTED_VERDICT}, "
-        f"share link and both memos served; gunicorn stopped (port {port} closed)."
+        f"prod-check passed in {time.monotonic() - started:.1f} s: {len(PASSED)} checks passed"
+        + (f", {len(PENDING)} pending ({'; '.join(PENDING)})" if PENDING else "")
+        + f"; nginx and {REPLICAS} replicas stopped (ports {', '.join(map(str, ports))} closed)."
     )
     return 0
 

@@ -1,22 +1,32 @@
-"""Run Advisor the way docker-compose.yml does, without Docker, on a free loopback port.
+"""Run Advisor the way docker-compose.yml does, without Docker, on free loopback ports.
 
-    from prodserver import prepare, production_server
+    from prodserver import prepare, production_replicas, nginx_proxy
 
     prepare(database_url)  # create the PostgreSQL database if missing, migrate, collectstatic
-    with production_server(database_url) as base_url:  # e.g. "http://127.0.0.1:41234"
-        ...  # /healthz already answered 200
+    with production_replicas(database_url, 2, log_dir=tmp) as replicas:  # gunicorn x 2
+        with nginx_proxy(replicas, directory=tmp / "nginx") as base_url:  # nginx in front
+            ...  # /healthz already answered 200 through each
+
+`production_server(database_url)` starts a single gunicorn. `make prod-check` and `make bench`
+both run the two replicas behind nginx shown above.
 
 The commands are not repeated here: the `migrate` and `web` services' `command:` lines are
-read from docker-compose.yml; only gunicorn's bind address (and, if asked, its worker count)
-is replaced. The environment is the web service's: DEBUG=0, a fresh random SECRET_KEY,
-ALLOWED_HOSTS=127.0.0.1,localhost and the given DATABASE_URL (PostgreSQL or SQLite, e.g.
-`sqlite:////tmp/advisor.db`). Two things differ on purpose: SECURE_PROXY_SSL is off (plain
-HTTP on loopback, no TLS proxy in front) and CACHE_DIR is a fresh temporary directory per
-server, so rate-limit counters and cached memos never leak between runs; so is gunicorn's
-control socket (gunicorn 27+), so servers can run side by side.
+read from docker-compose.yml; only gunicorn's bind address, the proxy address it trusts
+(--forwarded-allow-ips: nginx is on loopback here) and, if asked, its worker count are
+replaced. The environment is the web service's: DEBUG=0, a random SECRET_KEY (one for all
+replicas), ALLOWED_HOSTS=127.0.0.1,localhost, TRUST_X_FORWARDED_FOR=1 and the given
+DATABASE_URL (PostgreSQL or SQLite, e.g. `sqlite:////tmp/advisor.db`). SECURE_PROXY_SSL is
+off on purpose (plain HTTP on loopback, no TLS), and each server gets its own gunicorn
+control socket (gunicorn 27+), so servers can run side by side. Replicas share nothing but
+the database, as in production.
+
+nginx is Debian's, run unprivileged with the repository's deploy/nginx/advisor.conf
+unchanged: `render_nginx()` writes the three small files it includes (this run's replicas,
+address and static directory) and a main nginx.conf that keeps the pid file, the logs and
+nginx's temporary files in a temporary directory.
 
 Static files are collected into the project's STATIC_ROOT (`staticfiles/`, as the Dockerfile
-does in the image), where whitenoise serves them with the manifest storage.
+does in the image); nginx serves them from there.
 """
 
 from __future__ import annotations
@@ -33,13 +43,15 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+NGINX_CONF = ROOT / "deploy" / "nginx" / "advisor.conf"
+NGINX_MIME_TYPES = Path("/etc/nginx/mime.types")  # Debian's, as in the official image
 LOOPBACK = "127.0.0.1"
 ALLOWED_HOSTS = "127.0.0.1,localhost"
 STOP_TIMEOUT = 40.0  # gunicorn's graceful_timeout is 30 s; then the group is killed
@@ -53,14 +65,15 @@ class ProductionServerError(RuntimeError):
 # --- docker-compose.yml -------------------------------------------------------------------
 
 
-def compose_command(service: str, compose_file: Path = COMPOSE_FILE) -> list[str]:
-    """The `command: [...]` of a service in docker-compose.yml, as an argv list.
+def compose_service(service: str, compose_file: Path = COMPOSE_FILE) -> list[str]:
+    """The lines of one service's block in docker-compose.yml, stripped, comments left out.
 
-    No YAML parser is needed: the commands are written in flow style, which is valid JSON.
+    No YAML parser is needed for what is read from them: one-line keys and flow-style lists.
     """
     lines = compose_file.read_text(encoding="utf-8").splitlines()
     in_services = False
     service_indent: int | None = None
+    found: list[str] = []
     for line in lines:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -75,6 +88,14 @@ def compose_command(service: str, compose_file: Path = COMPOSE_FILE) -> list[str
         if service_indent is None or indent <= service_indent:
             service_indent = indent if stripped == f"{service}:" else None
             continue
+        found.append(stripped)
+    return found
+
+
+def compose_command(service: str, compose_file: Path = COMPOSE_FILE) -> list[str]:
+    """The `command: [...]` of a service in docker-compose.yml, as an argv list (written in
+    flow style, which is valid JSON)."""
+    for stripped in compose_service(service, compose_file):
         if stripped.startswith("command:"):
             value = stripped[len("command:") :].strip()
             try:
@@ -135,10 +156,12 @@ def _has_control_socket() -> bool:
 def web_command(
     port: int, *, workers: int | None = None, control_socket: Path | None = None
 ) -> list[str]:
-    """The compose web command, bound to 127.0.0.1:<port> instead of 0.0.0.0:8000; with
-    `control_socket`, gunicorn's control socket (if it has one) is there, so servers running
-    side by side do not share one."""
+    """The compose web command, bound to 127.0.0.1:<port> instead of 0.0.0.0:8000 and
+    trusting the proxy on loopback instead of compose's nginx address; with `control_socket`,
+    gunicorn's control socket (if it has one) is there, so servers running side by side do
+    not share one."""
     argv = _replace_option(compose_command("web"), "--bind", f"{LOOPBACK}:{port}")
+    argv = _replace_option(argv, "--forwarded-allow-ips", LOOPBACK)
     if workers is not None:
         argv = _replace_option(argv, "--workers", str(workers))
     if control_socket is not None and _has_control_socket():
@@ -169,6 +192,8 @@ def production_env(
         SECRET_KEY=secret_key or secrets.token_urlsafe(50),
         ALLOWED_HOSTS=ALLOWED_HOSTS,
         DATABASE_URL=database_url,
+        # As compose's web service: behind nginx, which overwrites X-Forwarded-For.
+        TRUST_X_FORWARDED_FOR="1",
         SECURE_PROXY_SSL="0",
         CSRF_TRUSTED_ORIGINS="",
         DJANGO_SETTINGS_MODULE="advisor.settings",
@@ -318,9 +343,7 @@ def production_server(
     error). Call `prepare()` first. `env` adds to or overrides the production environment;
     gunicorn's output (access log included) goes to `log_path` (a temporary file if None)."""
     with tempfile.TemporaryDirectory(prefix="advisor-prodserver-") as tmp:
-        server_env = production_env(
-            database_url, extra={"CACHE_DIR": str(Path(tmp) / "cache"), **(env or {})}
-        )
+        server_env = production_env(database_url, extra=env)
         log_file = Path(log_path) if log_path else Path(tmp) / "gunicorn.log"
         with open(log_file, "ab", buffering=0) as log:
             for attempt in range(3):  # another process may grab the free port first
@@ -351,4 +374,180 @@ def production_server(
                     )
                 finally:
                     _stop(process)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextmanager
+def production_replicas(
+    database_url: str,
+    count: int = 2,
+    *,
+    workers: int = 3,
+    env: Mapping[str, str] | None = None,
+    log_dir: Path,
+    startup_timeout: float = 60.0,
+) -> Iterator[list[str]]:
+    """`count` gunicorn servers on one database, as `docker compose up --scale web=N` runs:
+    the same command and environment, one SECRET_KEY (a session or CSRF token signed by one
+    must hold on the others), nothing else shared. Yields their base URLs; replica n logs to
+    `log_dir/replica-n.log`. Call `prepare()` first (migrations run once, not per replica)."""
+    shared_env = {"SECRET_KEY": secrets.token_urlsafe(50), **(env or {})}
+    with ExitStack() as servers:
+        yield [
+            servers.enter_context(
+                production_server(
+                    database_url,
+                    workers=workers,
+                    env=shared_env,
+                    log_path=replica_log(log_dir, number),
+                    startup_timeout=startup_timeout,
+                )
+            )
+            for number in range(1, count + 1)
+        ]
+
+
+def replica_log(log_dir: Path, number: int) -> Path:
+    return Path(log_dir) / f"replica-{number}.log"
+
+
+# --- nginx in front -----------------------------------------------------------------------
+
+
+def nginx_executable() -> str | None:
+    """Debian's nginx lives in /usr/sbin, which an unprivileged PATH may not include."""
+    found = shutil.which("nginx")
+    if found:
+        return found
+    return "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+
+
+def static_root() -> Path:
+    """Where collectstatic writes: settings.STATIC_ROOT, read the way settings read it."""
+    return Path(os.environ.get("STATIC_ROOT", ROOT / "staticfiles"))
+
+
+_NGINX_MAIN = """\
+# prod-check's and bench's main configuration (scripts/prodserver.py): what the nginx image's
+# /etc/nginx/nginx.conf does, but with everything nginx writes under this directory.
+{user}worker_processes 1;
+pid "{dir}/nginx.pid";
+error_log "{dir}/error.log" info;
+events {{
+    worker_connections 512;
+}}
+http {{
+    include "{mime_types}";
+    default_type application/octet-stream;
+    sendfile on;
+    client_body_temp_path "{dir}/temp/body";
+    proxy_temp_path "{dir}/temp/proxy";
+    fastcgi_temp_path "{dir}/temp/fastcgi";
+    uwsgi_temp_path "{dir}/temp/uwsgi";
+    scgi_temp_path "{dir}/temp/scgi";
+    include "{advisor_conf}";
+}}
+"""
+
+
+def render_nginx(
+    directory: Path, *, upstreams: Sequence[str], listen: str, static_dir: Path
+) -> Path:
+    """Write nginx.conf and the advisor.d/ files that deploy/nginx/advisor.conf includes into
+    `directory`: this run's replicas (`host:port` each), listen address and static files.
+    Returns the path of nginx.conf, for `nginx -p <directory>/ -c <it>`."""
+    directory = Path(directory).resolve()
+    parts = directory / "advisor.d"
+    parts.mkdir(parents=True, exist_ok=True)
+    (directory / "temp").mkdir(exist_ok=True)
+    (parts / "upstream.conf").write_text("".join(f"server {u};\n" for u in upstreams))
+    (parts / "listen.conf").write_text(f"listen {listen};\n")
+    (parts / "static.conf").write_text(f'alias "{Path(static_dir).resolve()}/";\n')
+    # As root, nginx would run its workers as nobody, who may not read this directory.
+    user = f"user {_user_name()};\n" if os.geteuid() == 0 else ""
+    main = directory / "nginx.conf"
+    main.write_text(
+        _NGINX_MAIN.format(
+            user=user, dir=directory, mime_types=NGINX_MIME_TYPES, advisor_conf=NGINX_CONF
+        )
+    )
+    return main
+
+
+def _user_name() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def nginx_command(conf: Path, *extra: str) -> list[str]:
+    """nginx with its prefix, configuration and error log all in `conf`'s directory."""
+    nginx = nginx_executable()
+    if nginx is None:
+        raise ProductionServerError(
+            "nginx not found: install Debian's (apt-get install -y nginx), as .ci/run does"
+        )
+    directory = conf.parent
+    return [
+        nginx,
+        "-p",
+        f"{directory}/",
+        "-c",
+        str(conf),
+        "-e",
+        str(directory / "error.log"),
+        *extra,
+    ]
+
+
+@contextmanager
+def nginx_proxy(
+    upstreams: Sequence[str],
+    *,
+    directory: Path,
+    static_dir: Path | None = None,
+    startup_timeout: float = 20.0,
+) -> Iterator[str]:
+    """nginx with deploy/nginx/advisor.conf in front of `upstreams` (base URLs or host:port)
+    on a free loopback port; yields its base URL once /healthz answered 200 through it, and
+    stops it afterwards. Its output (the access log, one line a request) goes to
+    `directory/nginx.log`, its error log to `directory/error.log`."""
+    servers = [urlsplit(u).netloc if "://" in u else u for u in upstreams]
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "nginx.log", "ab", buffering=0) as log:
+        for attempt in range(3):  # another process may grab the free port first
+            port = free_port()
+            base_url = f"http://{LOOPBACK}:{port}"
+            conf = render_nginx(
+                directory,
+                upstreams=servers,
+                listen=f"{LOOPBACK}:{port}",
+                static_dir=static_dir or static_root(),
+            )
+            process = _start(nginx_command(conf, "-g", "daemon off;"), os.environ, log)
+            try:
+                deadline = time.monotonic() + startup_timeout
+                while not _healthy(base_url):
+                    if process.poll() is not None:
+                        break
+                    if time.monotonic() > deadline:
+                        raise ProductionServerError(
+                            f"nginx did not answer /healthz with 200 within "
+                            f"{startup_timeout:.0f} s; its error log:\n"
+                            f"{_tail(directory / 'error.log')}"
+                        )
+                    time.sleep(0.1)
+                else:
+                    yield base_url
+                    return
+                errors = _tail(directory / "error.log") + "\n" + _tail(directory / "nginx.log")
+                if "Address already in use" in errors and attempt < 2:
+                    continue
+                raise ProductionServerError(
+                    f"nginx exited with status {process.returncode} before it was healthy; "
+                    f"its log:\n{errors.strip()}"
+                )
+            finally:
+                _stop(process)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import caches
 from hypothesis import settings as hypothesis_settings
 
 from assessments.examples import EXAMPLE_FILES, load_scenarios
 from assessments.models import Assessment, Project, ShareLink
-from assessments.report_bodies import clear_report_bodies
 from assessments.rubric import load_rubric
 from assessments.sharing import create_share_link, revoke_share_link
 from tests.factories import ExampleProjectFactory, ProjectFactory, UserFactory, V1AssessmentFactory
@@ -152,16 +152,11 @@ def world(owner, other_user, complete_answers) -> World:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_caches(settings, tmp_path):
-    """Each test gets empty caches of its own (rate-limit counters, sessions, memos, report
-    bodies)."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                    "LOCATION": f"default-{tmp_path.name}"},
-        "sessions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                     "LOCATION": f"sessions-{tmp_path.name}"},
-        "memos": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                  "LOCATION": f"memos-{tmp_path.name}"},
-    }  # fmt: skip
-    clear_report_bodies()
+def _empty_cache_after_real_transactions(request, django_db_blocker):
+    """Tests run on the real cache, a table in the test database (settings.CACHES). A test's
+    rollback empties it; a test with real transactions commits to it, so it is emptied after."""
     yield
+    marker = request.node.get_closest_marker("django_db")
+    if (marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames:
+        with django_db_blocker.unblock():
+            caches["default"].clear()

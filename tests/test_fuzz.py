@@ -247,6 +247,7 @@ def _no_rate_limits_and_fast_hashing(settings):
     settings.SHARE_BAD_TOKEN_LIMIT = 10**9
     settings.LOGIN_FAILURE_LIMIT = 10**9
     settings.LOGIN_IP_LIMIT = 10**9
+    settings.LOGIN_USERNAME_LIMIT = 10**9
     settings.SIGNUP_LIMIT = 10**9
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -378,6 +379,9 @@ USERNAMES = st.one_of(
     st.from_regex(r"[a-z][a-z0-9_.@+-]{2,20}", fullmatch=True), SCALAR, st.just(OWNER_NAME)
 )
 PASSWORDS = st.one_of(st.just(NEW_PASSWORD), st.just("short"), SCALAR)
+EMAILS = st.one_of(
+    st.from_regex(r"[a-z][a-z0-9.+-]{0,20}@[a-z]{1,10}\.example", fullmatch=True), SCALAR
+)
 
 
 @st.composite
@@ -386,6 +390,7 @@ def signup_forms(draw):
     password2 = password1 if draw(st.booleans()) else draw(st.lists(PASSWORDS, max_size=2))
     data = {
         "username": draw(st.lists(USERNAMES, max_size=2)),
+        "email": draw(st.lists(EMAILS, max_size=2)),
         "password1": password1,
         "password2": password2,
     }
@@ -398,10 +403,12 @@ def test_signup(world, clients, data, encoding):
     with rolled_back():
         client = clients.get()
         before = snapshot()
-        response = no_500(post(client, reverse("signup"), data, encoding))
+        response = no_500(post(client, reverse("account_signup"), data, encoding))
         if response.status_code == 302:
-            username = unicodedata.normalize("NFKC", last(data["username"]).strip())
+            # Stored as Django always stored usernames (NFKC), and lower-cased (allauth).
+            username = unicodedata.normalize("NFKC", last(data["username"]).strip()).lower()
             user = User.objects.get(username=username)
+            assert user.email == last(data["email"]).strip().lower()
             assert last(data["password1"]) == last(data["password2"])
             assert user.check_password(last(data["password1"]))
             assert User.objects.count() == len(before[0]) + 1
@@ -412,7 +419,10 @@ def test_signup(world, clients, data, encoding):
 
 def _is_owner_name(values: list[str]) -> bool:
     value = last(values)
-    return value is not None and unicodedata.normalize("NFKC", value.strip()) == OWNER_NAME
+    # allauth strips the login and compares usernames case-insensitively; ours adds NFKC.
+    if value is None:
+        return False
+    return unicodedata.normalize("NFKC", value.strip()).strip().lower() == OWNER_NAME
 
 
 NEXT_URLS = st.one_of(
@@ -448,15 +458,15 @@ NEXT_URLS = st.one_of(
         st.lists(SCALAR, max_size=2),
     ),
     next_url=st.lists(NEXT_URLS, max_size=2),
-    extra=junk_fields(("username", "password", "next")),
+    extra=junk_fields(("login", "password", "next")),
     encoding=ENCODINGS,
 )
 def test_login(world, clients, username, password, next_url, extra, encoding):
-    data = {"username": username, "password": password, "next": next_url} | extra
+    data = {"login": username, "password": password, "next": next_url} | extra
     with rolled_back():
         client = clients.get()
         before = snapshot()
-        response = no_500(post(client, reverse("login"), data, encoding))
+        response = no_500(post(client, reverse("account_login"), data, encoding))
         correct = _is_owner_name(username) and last(password) == PASSWORD
         assert (response.status_code == 302) == correct
         if correct:
@@ -473,7 +483,7 @@ def test_login(world, clients, username, password, next_url, extra, encoding):
 @given(next_url=NEXT_URLS, extra=junk_fields(("next",)))
 def test_login_page_with_any_query_string(clients, next_url, extra):
     query = urlencode({"next": next_url} | extra, doseq=True)
-    response = no_500(clients.get().get(f"{reverse('login')}?{query}"))
+    response = no_500(clients.get().get(f"{reverse('account_login')}?{query}"))
     assert response.status_code == 200
 
 
@@ -481,9 +491,9 @@ def test_login_page_with_any_query_string(clients, next_url, extra):
 def password_change_forms(draw):
     new1 = draw(st.one_of(st.just([NEW_PASSWORD]), st.lists(PASSWORDS, max_size=2)))
     data = {
-        "old_password": draw(st.one_of(st.just([PASSWORD]), st.lists(SCALAR, max_size=2))),
-        "new_password1": new1,
-        "new_password2": new1 if draw(st.booleans()) else draw(st.lists(PASSWORDS, max_size=2)),
+        "oldpassword": draw(st.one_of(st.just([PASSWORD]), st.lists(SCALAR, max_size=2))),
+        "password1": new1,
+        "password2": new1 if draw(st.booleans()) else draw(st.lists(PASSWORDS, max_size=2)),
     }
     return data | draw(junk_fields(tuple(data)))
 
@@ -494,12 +504,12 @@ def test_password_change(world, clients, data, encoding):
     with rolled_back():
         client = clients.get(owner=True)
         before = snapshot()
-        response = no_500(post(client, reverse("password_change"), data, encoding))
+        response = no_500(post(client, reverse("account_change_password"), data, encoding))
         owner = User.objects.get(pk=world.owner.pk)
         if response.status_code == 302:
-            assert last(data["old_password"]) == PASSWORD
-            assert last(data["new_password1"]) == last(data["new_password2"])
-            assert owner.check_password(last(data["new_password1"]))
+            assert last(data["oldpassword"]) == PASSWORD
+            assert last(data["password1"]) == last(data["password2"])
+            assert owner.check_password(last(data["password1"]))
         else:
             assert response.status_code == 200
             assert snapshot() == before
@@ -988,7 +998,9 @@ def test_any_question_or_share_id_in_the_url(
 
 GET_PAGES = [
     ("home", None, False),
-    ("signup", None, False),
+    ("account_signup", None, False),
+    ("account_login", None, False),
+    ("account_reset_password", None, False),
     ("project_list", None, True),
     ("project_create", None, True),
     ("project_import", None, True),
@@ -998,7 +1010,10 @@ GET_PAGES = [
     ("questionnaire", "assessment", True),
     ("questionnaire", "draft", True),
     ("report", "assessment", True),
-    ("password_change", None, True),
+    ("account_change_password", None, True),
+    ("account_email", None, True),
+    ("mfa_index", None, True),
+    ("usersessions_list", None, True),
 ]
 
 
@@ -1029,10 +1044,13 @@ class Endpoint:
 
 
 ENDPOINTS = [
-    Endpoint("signup", logged_in=False, writes_on=frozenset({302})),
-    Endpoint("login", logged_in=False, writes_on=frozenset({302})),
-    Endpoint("logout"),
-    Endpoint("password_change", writes_on=frozenset({302})),
+    Endpoint("account_signup", logged_in=False, writes_on=frozenset({302})),
+    Endpoint("account_login", logged_in=False, writes_on=frozenset({302})),
+    Endpoint("account_logout"),
+    Endpoint("account_change_password", writes_on=frozenset({302})),
+    Endpoint("account_reset_password", logged_in=False),
+    Endpoint("account_email", writes_on=frozenset({302})),
+    Endpoint("usersessions_list"),
     Endpoint("project_create", writes_on=frozenset({302})),
     Endpoint("project_import", writes_on=frozenset({302})),
     Endpoint("project_edit", ("project",), writes_on=frozenset({302})),

@@ -129,7 +129,7 @@ def test_an_oversized_body_is_refused_before_the_csrf_check_or_any_parsing(setti
     client = Client(enforce_csrf_checks=True)
     body = b"x" * (settings.MAX_REQUEST_BYTES + 1)
 
-    response = client.post(reverse("login"), body, content_type="application/octet-stream")
+    response = client.post(reverse("account_login"), body, content_type="application/octet-stream")
 
     assert response.status_code == 413
     assert response["Content-Type"] == "text/plain; charset=utf-8"
@@ -137,7 +137,7 @@ def test_an_oversized_body_is_refused_before_the_csrf_check_or_any_parsing(setti
 
 
 def test_a_content_length_that_is_not_a_number_is_a_bad_request():
-    response = Client().generic("POST", reverse("login"), b"", CONTENT_LENGTH="lots")
+    response = Client().generic("POST", reverse("account_login"), b"", CONTENT_LENGTH="lots")
     assert response.status_code == 400
 
 

@@ -1,9 +1,13 @@
-"""The PDF decision memo: content, caching, safety and access."""
+"""The PDF decision memo: content, the store of rendered memos, safety and access."""
 
 import io
 import re
+import threading
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -12,17 +16,20 @@ from pypdf import PdfReader
 from assessments import pdf as memo_module
 from assessments.access import get_example_assessment
 from assessments.examples import load_examples
-from assessments.models import Project
+from assessments.models import Project, RenderedMemo
 from assessments.pdf import (
     STATIC_BASE,
     RefusedURL,
     StaticOnlyFetcher,
+    content_key,
     memo_filename,
     memo_pdf,
+    prune_memos,
     static_bytes,
 )
 from assessments.services import evaluate_assessment
 from tests.factories import ProjectFactory, V1AssessmentFactory, loaded, set_answers
+from tests.test_concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +121,7 @@ def test_a_changed_template_rubric_or_presenter_gives_every_memo_a_new_key(
     memo_assessment, monkeypatch, tmp_path
 ):
     """No version to remember to bump: a deploy that changes what a memo is made from never
-    serves a memo cached from the old files."""
+    serves a memo stored from the old files."""
     source = tmp_path / "memo.html"
     source.write_text("<p>first</p>")
     monkeypatch.setattr(memo_module, "APP_DIR", tmp_path)
@@ -132,6 +139,117 @@ def test_a_changed_template_rubric_or_presenter_gives_every_memo_a_new_key(
         assert key() != first
     finally:
         memo_module.memo_sources_digest.cache_clear()
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """Counts the memo renders; each gives a small stand-in PDF (the layout is not the point)."""
+    calls = []
+
+    def counted(context) -> bytes:
+        calls.append(context["project"].name)
+        return b"%PDF-stub " + context["project"].name.encode()
+
+    monkeypatch.setattr(memo_module, "render_memo_pdf", counted)
+    return calls
+
+
+def test_a_rendered_memo_is_stored_in_the_database_under_its_content_key(memo_assessment, renders):
+    assessment = loaded(memo_assessment)
+    key = content_key(assessment, evaluate_assessment(assessment))
+    pdf = render(memo_assessment)
+    stored = RenderedMemo.objects.get()
+    assert (stored.key, bytes(stored.pdf)) == (key, pdf)
+    assert len(key) == 64 and int(key, 16) >= 0  # a SHA-256 in hex
+
+
+def test_a_memo_stored_by_another_process_is_served_without_rendering(memo_assessment, renders):
+    assessment = loaded(memo_assessment)
+    key = content_key(assessment, evaluate_assessment(assessment))
+    RenderedMemo.objects.create(key=key, pdf=b"%PDF rendered elsewhere")
+    assert render(memo_assessment) == b"%PDF rendered elsewhere"
+    assert renders == []
+
+
+def test_changed_memo_files_never_serve_the_old_memo(memo_assessment, renders, monkeypatch):
+    """A deploy that changes a template or the stylesheet changes memo_sources_digest(), so
+    the same content has a new key: the memo is rendered again, the old row is not served."""
+    render(memo_assessment)
+    monkeypatch.setattr(memo_module, "memo_sources_digest", lambda: "a changed memo.css")
+    RenderedMemo.objects.update(pdf=b"%PDF made by the old templates")
+    assert render(memo_assessment) != b"%PDF made by the old templates"
+    assert len(renders) == 2 and RenderedMemo.objects.count() == 2
+
+
+def test_memos_not_served_for_the_keep_days_are_pruned_when_one_is_stored(
+    owner, complete_answers, renders, settings
+):
+    settings.MEMO_KEEP_DAYS = 30
+    old, recent, new = (
+        V1AssessmentFactory(project__owner=owner, project__name=name, answers=complete_answers)
+        for name in ("old", "recent", "new")
+    )
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        render(old)
+    with time_machine.travel(start + timedelta(days=10), tick=False):
+        render(recent)
+    with time_machine.travel(start + timedelta(days=30, seconds=1), tick=False):
+        render(new)
+    assert sorted(bytes(m.pdf) for m in RenderedMemo.objects.all()) == [
+        b"%PDF-stub new",
+        b"%PDF-stub recent",
+    ]
+
+
+def test_at_most_the_keep_count_most_recently_served_memos_are_kept(
+    owner, complete_answers, renders, settings
+):
+    settings.MEMO_KEEP_COUNT = 2
+    first, second, third = (
+        V1AssessmentFactory(project__owner=owner, project__name=name, answers=complete_answers)
+        for name in ("first", "second", "third")
+    )
+    start = timezone.now()
+    for day, assessment in enumerate((first, second)):
+        with time_machine.travel(start + timedelta(days=day), tick=False):
+            render(assessment)
+    with time_machine.travel(start + timedelta(days=2), tick=False):
+        render(first)  # served again: now the most recently served
+        render(third)
+    kept = sorted(bytes(m.pdf) for m in RenderedMemo.objects.all())
+    assert kept == [b"%PDF-stub first", b"%PDF-stub third"]
+
+
+def test_serving_a_memo_notes_it_at_most_once_a_day(memo_assessment, renders):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        render(memo_assessment)
+    with time_machine.travel(start + timedelta(hours=23), tick=False):
+        render(memo_assessment)
+        assert RenderedMemo.objects.get().last_served_at == start
+    with time_machine.travel(start + timedelta(days=1), tick=False):
+        render(memo_assessment)
+        assert RenderedMemo.objects.get().last_served_at == start + timedelta(days=1)
+    prune_memos(start + timedelta(days=30))
+    assert RenderedMemo.objects.count() == 1  # served 29 days before: kept
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrency")
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_rendering_the_same_memo_at_once_both_get_it(complete_answers, monkeypatch):
+    """Both miss the store, both render, both store: the second insert is no error."""
+    assessment = V1AssessmentFactory(project__name="Raced", answers=complete_answers)
+    both_rendered = threading.Barrier(2, timeout=30)
+
+    def render_in_step(context) -> bytes:
+        both_rendered.wait()  # neither stores before both have looked and missed
+        return b"%PDF-stub raced"
+
+    monkeypatch.setattr(memo_module, "render_memo_pdf", render_in_step)
+    outcomes = run_together([lambda: render(assessment)] * 2)
+    assert outcomes == [("ok", b"%PDF-stub raced")] * 2
+    assert RenderedMemo.objects.count() == 1
 
 
 def test_the_memo_sources_cover_the_rubrics_templates_stylesheet_and_code():

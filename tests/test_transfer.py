@@ -226,7 +226,7 @@ def test_bad_upload_is_refused_with_a_message_and_nothing_stored(owner_client, c
 def test_import_needs_login(client):
     response = client.get(reverse("project_import"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_a_reassessed_project_keeps_where_each_reassessment_started(owner, complete_answers):

@@ -195,7 +195,7 @@ def test_creating_a_project_with_bad_input_shows_an_error_and_creates_nothing(
 def test_project_create_requires_login(client):
     response = client.post(reverse("project_create"), {"name": "Sneaky"})
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response.url.startswith(reverse("account_login"))
     assert not Project.objects.exists()
 
 

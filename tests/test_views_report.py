@@ -142,6 +142,22 @@ def test_report_shows_the_project_name_and_description(report_page):
     assert "Answers customers in our voice." in report_page
 
 
+def test_a_changed_answer_is_shown_at_the_next_view(
+    owner_client, complete_assessment, complete_answers
+):
+    """Nothing of a report is kept between views (no cache to serve an old verdict)."""
+    url = reverse("report", args=[complete_assessment.pk])
+    verdict = re.compile(r'<h2 id="verdict-title"[^>]*>([^<]+)</h2>')
+    before = score(complete_answers, RUBRIC)
+    assert verdict.search(owner_client.get(url).content.decode())[1] == RUBRIC.verdict_label(
+        before.verdict
+    )
+    flip = before.flips[0]  # a single change that changes the verdict
+    set_answers(complete_assessment, {flip["question"]: flip["to"]})
+    shown = verdict.search(owner_client.get(url).content.decode())[1]
+    assert shown == RUBRIC.verdict_label(flip["verdict"]) != RUBRIC.verdict_label(before.verdict)
+
+
 def test_report_shows_blockers_when_not_ready(owner_client, complete_assessment):
     set_answers(complete_assessment, {"kb_state": "messy", "labeled_examples": "none"})
     evaluation = score(stored_answers(complete_assessment), RUBRIC)
@@ -237,7 +253,7 @@ def test_home_page_lists_the_ten_v1_examples_and_the_twelve_v2_ones(client, exam
         assert escape(project.name) in content
     assert content.count('class="badge badge-outline"') == 22
     assert content.count('<span class="rubric-version">v1</span>') == 10
-    assert reverse("signup") in content
+    assert reverse("account_signup") in content
 
 
 def test_home_page_without_examples_says_so_and_tells_only_staff_how_to_load_them(client):

@@ -1,21 +1,40 @@
 """The PDF decision memo downloads."""
 
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from assessments import limits
 from assessments.access import get_example_assessment, get_owned_assessment
 from assessments.models import Assessment
-from assessments.pdf import memo_filename, memo_pdf
+from assessments.pdf import content_key, memo_filename, render_and_store, stored_memo
 from assessments.services import evaluate_assessment
 
+TOO_MANY_RENDERS = (
+    "Too many PDF memos were made for you in a short time. Memos already made can still be "
+    "downloaded; a new one can be made in {wait}."
+)
 
-def memo_response(assessment: Assessment) -> HttpResponse | None:
-    """The memo as a download, or None while the assessment is incomplete."""
+
+def memo_response(
+    request: HttpRequest, assessment: Assessment, quota_key: Callable[[HttpRequest], str]
+) -> HttpResponse | None:
+    """The memo as a download, or None while the assessment is incomplete. A memo already
+    stored is sent as it is; rendering a new one takes one of the memo render quota of
+    `quota_key(request)` (429 when it is used up)."""
     evaluation = evaluate_assessment(assessment)
     if evaluation.result is None:
         return None
-    response = HttpResponse(memo_pdf(assessment, evaluation), content_type="application/pdf")
+    key = content_key(assessment, evaluation)
+    pdf = stored_memo(key)
+    if pdf is None:
+        wait = limits.memo_renders().take(quota_key(request))
+        if wait:
+            return limits.too_many(request, wait, TOO_MANY_RENDERS)
+        pdf = render_and_store(key, assessment, evaluation)
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{memo_filename(assessment)}"'
     return response
 
@@ -29,9 +48,11 @@ def _or_404(response: HttpResponse | None) -> HttpResponse:
 @login_required
 @require_GET
 def memo(request: HttpRequest, pk: int) -> HttpResponse:
-    return _or_404(memo_response(get_owned_assessment(request.user, pk)))
+    assessment = get_owned_assessment(request.user, pk)
+    return _or_404(memo_response(request, assessment, limits.user_key))
 
 
 @require_GET
 def example_memo(request: HttpRequest, key: str) -> HttpResponse:
-    return _or_404(memo_response(get_example_assessment(key)))
+    assessment = get_example_assessment(key)
+    return _or_404(memo_response(request, assessment, limits.address_key))

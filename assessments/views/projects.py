@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from assessments import limits
 from assessments.access import get_owned_assessment, get_owned_project
 from assessments.forms import ImportForm, ProjectForm
 from assessments.models import Assessment, Project
@@ -167,9 +168,19 @@ def project_export(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+TOO_MANY_IMPORTS = (
+    "Too many import attempts in a short time. Nothing was imported; you can import again "
+    "in {wait}."
+)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_import(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":  # counted before the file is read, whatever it holds
+        wait = limits.imports().take(limits.user_key(request))
+        if wait:
+            return limits.too_many(request, wait, TOO_MANY_IMPORTS)
     form = ImportForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():

@@ -2,20 +2,42 @@
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_safe
 
 from assessments.access import get_owned_assessment
 from assessments.forms import ShareLinkForm
 from assessments.models import Assessment
-from assessments.report_bodies import render_report_body
-from assessments.services import evaluate_assessment, reassessed_as
+from assessments.presenters import present_report
+from assessments.services import Evaluation, evaluate_assessment, reassessed_as
 from assessments.upgrade_view import upgrade_context
+
+# The report body's template by the engine of the rubric the assessment was scored with.
+REPORT_BODY_TEMPLATES = {
+    "weights": "assessments/report.html#report_body",  # v1
+    "lanes": "assessments/report_v2.html#report_body",  # v2: two lanes, one ladder
+}
+
+
+def render_report_body(
+    assessment: Assessment, evaluation: Evaluation, *, is_owner: bool
+) -> SafeString:
+    """The body (verdict, why, matrix or ladder, flips, ...) of a complete, valid evaluation:
+    the same for the owner's page, a share link and an example."""
+    if evaluation.result is None:
+        raise ValueError("only a complete, valid evaluation has a report body")
+    context = {
+        "assessment": assessment,
+        "is_owner": is_owner,
+        "report": present_report(evaluation.result, evaluation.rubric, evaluation.answers),
+    }
+    template = REPORT_BODY_TEMPLATES[evaluation.rubric.engine]
+    return SafeString(render_to_string(template, context))
 
 
 def report_context(assessment: Assessment, mode: str) -> dict[str, Any]:
@@ -43,17 +65,7 @@ def report_context(assessment: Assessment, mode: str) -> dict[str, Any]:
 
 
 def _share_form_fields(form: ShareLinkForm | None) -> str:
-    """The share form's fields. A blank form always renders the same, and Django's widget
-    rendering is a fifth of the report page's time: render it once per process."""
-    if form is not None or settings.DEBUG:
-        return render_to_string("_form_fields.html", {"form": form or ShareLinkForm()})
-    global _blank_share_fields
-    if _blank_share_fields is None:
-        _blank_share_fields = render_to_string("_form_fields.html", {"form": ShareLinkForm()})
-    return _blank_share_fields
-
-
-_blank_share_fields: str | None = None
+    return render_to_string("_form_fields.html", {"form": form or ShareLinkForm()})
 
 
 def share_panel_context(

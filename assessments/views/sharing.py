@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +11,8 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from assessments import ratelimit
+from accounts.quotas import client_address
+from assessments import limits
 from assessments.access import get_owned_assessment, get_shared_assessment
 from assessments.forms import ShareLinkForm
 from assessments.models import Assessment, ShareLink
@@ -34,7 +34,9 @@ SHARED_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     "Cache-Control": "no-store",
 }
-RATE_SCOPE = "share-token"
+TOO_MANY_GUESSES = (
+    "Too many links from your network could not be found. Please try again in {wait}."
+)
 
 
 def through_share_link(
@@ -60,14 +62,16 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 
 def _resolve(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
-    """The active link, or the response to send instead (404, or 429 when rate limited)."""
-    if ratelimit.is_blocked(RATE_SCOPE, request, settings.SHARE_BAD_TOKEN_LIMIT):
-        response = render(request, "429.html", status=429)
-        response["Retry-After"] = str(settings.SHARE_BAD_TOKEN_WINDOW)
-        return response
+    """The active link, or the response to send instead: 404, or 429 while the client's
+    address is over its quota of unknown tokens (then not even a good token is looked up,
+    so guessing learns nothing)."""
+    guesses, address = limits.share_token_guesses(), client_address(request)
+    wait = guesses.retry_after(address)
+    if wait:
+        return limits.too_many(request, wait, TOO_MANY_GUESSES)
     link = resolve_token(token)
     if link is None:
-        ratelimit.record_failure(RATE_SCOPE, request, settings.SHARE_BAD_TOKEN_WINDOW)
+        guesses.record(address)
         return _not_found(request)
     return link
 
@@ -85,7 +89,8 @@ def shared_report(request: HttpRequest, token: str, link: ShareLink) -> HttpResp
 @require_safe
 @through_share_link
 def shared_memo(request: HttpRequest, token: str, link: ShareLink) -> HttpResponse:
-    return memo_response(get_shared_assessment(link)) or _not_found(request)
+    response = memo_response(request, get_shared_assessment(link), limits.address_key)
+    return response or _not_found(request)
 
 
 @login_required

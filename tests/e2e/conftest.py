@@ -141,9 +141,9 @@ def log_in(page, live_server, next_path: str, username: str) -> None:
 
     page.goto(live_server.url + next_path)
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
-    page.fill("input[name=username]", username)
+    page.fill("input[name=login]", username)  # allauth's field: a username or an email
     page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.locator("main").get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(live_server.url + next_path)
 
 

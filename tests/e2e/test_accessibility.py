@@ -31,10 +31,13 @@ def test_no_page_has_an_accessibility_violation(
     _, token = create_share_link(owned, label="for the board")
     draft = V1AssessmentFactory(project__owner=owner_with_password, answers={"latency": "batch"})
     public = ["/", "/examples/support-bot/", "/examples/v2-support-bot-hybrid/",
-              "/accounts/login/", "/accounts/signup/", f"/s/{token}/"]  # fmt: skip
+              "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/",
+              f"/s/{token}/"]  # fmt: skip
     signed_in = ["/projects/", f"/projects/{owned.project.pk}/", f"/assessments/{draft.pk}/",
                  f"/assessments/{owned.pk}/", f"/assessments/{owned.pk}/report/",
-                 "/projects/new/", "/projects/import/", "/accounts/password/"]  # fmt: skip
+                 "/projects/new/", "/projects/import/", "/accounts/email/",
+                 "/accounts/password/change/", "/accounts/2fa/", "/accounts/sessions/",
+                 "/accounts/reauthenticate/", "/accounts/logout/"]  # fmt: skip
     context = browser.new_context(viewport=viewport)
     try:
         page = context.new_page()

@@ -11,7 +11,13 @@ from tests.factories import V1AssessmentFactory, set_answers
 
 def test_public_pages_run_without_csp_violations(live_server, page, js_errors):
     load_examples()
-    for path in ("/", "/examples/support-bot/", "/accounts/login/", "/accounts/signup/"):
+    for path in (
+        "/",
+        "/examples/support-bot/",
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/accounts/password/reset/",
+    ):
         response = page.goto(live_server.url + path)
         assert "'unsafe-inline'" not in response.headers["content-security-policy"]
     expect(page.locator("h1")).to_be_visible()
@@ -22,7 +28,7 @@ def test_signed_in_pages_run_without_csp_violations(
     live_server, page, js_errors, owner_with_password, complete_answers, complete_v2_answers
 ):
     page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=username]", owner_with_password.username)
+    page.fill("input[name=login]", owner_with_password.username)
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
     page.goto(live_server.url + "/projects/new/")

@@ -134,7 +134,7 @@ def test_owner_shares_a_link_a_stranger_reads_it_downloads_the_pdf_and_revocatio
         expect(stranger.get_by_text("Share this report")).to_have_count(0)
         expect(stranger.get_by_role("link", name="Edit answers")).to_have_count(0)
         expect(stranger.locator("a.edit-link")).to_have_count(0)
-        expect(stranger.get_by_role("link", name="Log in")).to_be_visible()  # truly anonymous
+        expect(stranger.get_by_role("link", name="Sign in")).to_be_visible()  # truly anonymous
         assert owner.username not in stranger.content()
 
         with stranger.expect_download() as download_info:

@@ -1,0 +1,94 @@
+"""allauth's forms, with our quotas: sign-ups per client address, and wrong current passwords
+per user on the password change form (settings.ACCOUNT_FORMS).
+
+A refused request gets 429 with the seconds left in Retry-After: the form raises allauth's
+ImmediateHttpResponse, which allauth's AccountMiddleware sends instead of the view's page.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from allauth.account import forms as allauth_forms
+from allauth.core import context
+from allauth.core.exceptions import ImmediateHttpResponse
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accounts.lockouts import wait_text
+from accounts.quotas import Quota, client_address
+
+LOGIN_MAX_LENGTH = 254  # the longest email address (RFC 5321)
+TOO_MANY_SIGNUPS = "Too many sign-ups from your network. Please try again in {wait}."
+TOO_MANY_GUESSES = (
+    "Too many wrong current passwords. For your account's safety, changing the password is "
+    "paused: please try again in {wait}."
+)
+
+
+def signup_quota() -> Quota:
+    """Sign-up attempts from one client address (every POST counts, accepted or not)."""
+    return Quota("signup", settings.SIGNUP_LIMIT, settings.AUTH_LOCKOUT_WINDOW)
+
+
+def password_change_quota() -> Quota:
+    """Wrong current passwords per user: someone holding a stolen session must not be able
+    to guess the password with it faster than they could at the sign-in form."""
+    return Quota("password-change", settings.LOGIN_FAILURE_LIMIT, settings.AUTH_LOCKOUT_WINDOW)
+
+
+def too_many(request: HttpRequest, seconds: int, message: str) -> HttpResponse:
+    """429 with the real wait, in Retry-After and in words (`message` may use {wait})."""
+    context_ = {"message": message.format(wait=wait_text(seconds))}
+    response = render(request, "429.html", context_, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's sign-in form, its first field named for what it takes. No longer than an
+    email address can be: a longer one can be no account's, and is not worth a lookup."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        login = self.fields["login"]
+        login.label = "Username or email"
+        login.max_length = LOGIN_MAX_LENGTH
+        login.validators.append(MaxLengthValidator(LOGIN_MAX_LENGTH))
+        login.widget.attrs.update(autocomplete="username", maxlength=str(LOGIN_MAX_LENGTH))
+
+    def clean_login(self) -> str:
+        """NFKC, as usernames are stored (and as the lockouts count them): "ａｌｉｃｅ" is alice."""
+        return unicodedata.normalize("NFKC", super().clean_login()).strip()
+
+
+class SignupForm(allauth_forms.SignupForm):
+    def full_clean(self) -> None:
+        if self.is_bound:
+            request = context.request
+            wait = signup_quota().take(client_address(request))
+            if wait:
+                raise ImmediateHttpResponse(too_many(request, wait, TOO_MANY_SIGNUPS))
+        super().full_clean()
+
+
+class ChangePasswordForm(allauth_forms.ChangePasswordForm):
+    def full_clean(self) -> None:
+        if self.is_bound:
+            wait = password_change_quota().retry_after(self._quota_key())
+            if wait:
+                raise ImmediateHttpResponse(too_many(context.request, wait, TOO_MANY_GUESSES))
+        super().full_clean()
+
+    def clean_oldpassword(self) -> str:
+        try:
+            return super().clean_oldpassword()
+        except ValidationError:  # a wrong current password: counted
+            password_change_quota().record(self._quota_key())
+            raise
+
+    def _quota_key(self) -> str:
+        return str(self.user.pk)
