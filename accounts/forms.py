@@ -15,11 +15,8 @@ from allauth.core.exceptions import ImmediateHttpResponse
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
-from accounts.lockouts import wait_text
-from accounts.quotas import Quota, client_address
+from accounts.quotas import Quota, client_address, too_many
 
 LOGIN_MAX_LENGTH = 254  # the longest email address (RFC 5321)
 TOO_MANY_SIGNUPS = "Too many sign-ups from your network. Please try again in {wait}."
@@ -38,14 +35,6 @@ def password_change_quota() -> Quota:
     """Wrong current passwords per user: someone holding a stolen session must not be able
     to guess the password with it faster than they could at the sign-in form."""
     return Quota("password-change", settings.LOGIN_FAILURE_LIMIT, settings.AUTH_LOCKOUT_WINDOW)
-
-
-def too_many(request: HttpRequest, seconds: int, message: str) -> HttpResponse:
-    """429 with the real wait, in Retry-After and in words (`message` may use {wait})."""
-    context_ = {"message": message.format(wait=wait_text(seconds))}
-    response = render(request, "429.html", context_, status=429)
-    response["Retry-After"] = str(seconds)
-    return response
 
 
 class LoginForm(allauth_forms.LoginForm):

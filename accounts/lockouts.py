@@ -35,7 +35,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.html import format_html
 
-from accounts.quotas import client_address
+from accounts.quotas import client_address, wait_text
 
 # AccessAttempt.username's length: a longer login is cut (it can never be an account's).
 USERNAME_MAX = AccessAttempt._meta.get_field("username").max_length
@@ -178,12 +178,3 @@ def lockout_response(
         response = render(request, "429.html", {"message": message}, status=429)
     response["Retry-After"] = str(seconds)
     return response
-
-
-def wait_text(seconds: int) -> str:
-    """A wait in words, rounded up so that it is never shorter than the real one."""
-    if seconds < 90:
-        return f"{seconds} second{'' if seconds == 1 else 's'}"
-    if seconds < 90 * 60:
-        return f"{math.ceil(seconds / 60)} minutes"
-    return f"{math.ceil(seconds / 3600)} hours"

@@ -16,7 +16,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.models import QuotaCounter
@@ -87,3 +88,21 @@ def _digest(key: str) -> str:
 def _seconds_left(counter: QuotaCounter, window: int) -> int:
     ends = counter.window_start + timedelta(seconds=window)
     return max(0, math.ceil((ends - timezone.now()).total_seconds()))
+
+
+def wait_text(seconds: int) -> str:
+    """A wait in words, rounded up so that it is never shorter than the real one."""
+    if seconds < 90:
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
+    if seconds < 90 * 60:
+        return f"{math.ceil(seconds / 60)} minutes"
+    return f"{math.ceil(seconds / 3600)} hours"
+
+
+def too_many(request: HttpRequest, wait: int, message: str) -> HttpResponse:
+    """429 with the real wait, in Retry-After and in words: `message` says what was refused
+    and may use {wait}. Nothing was done or counted."""
+    context = {"message": message.format(wait=wait_text(wait))}
+    response = render(request, "429.html", context, status=429)
+    response["Retry-After"] = str(wait)
+    return response

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from accounts.quotas import too_many
 from assessments import limits
 from assessments.access import get_example_assessment, get_owned_assessment
 from assessments.models import Assessment
@@ -32,7 +33,7 @@ def memo_response(
     if pdf is None:
         wait = limits.memo_renders().take(quota_key(request))
         if wait:
-            return limits.too_many(request, wait, TOO_MANY_RENDERS)
+            return too_many(request, wait, TOO_MANY_RENDERS)
         pdf = render_and_store(key, assessment, evaluation)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{memo_filename(assessment)}"'

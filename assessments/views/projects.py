@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.quotas import too_many
 from assessments import limits
 from assessments.access import get_owned_assessment, get_owned_project
 from assessments.forms import ImportForm, ProjectForm
@@ -180,7 +181,7 @@ def project_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":  # counted before the file is read, whatever it holds
         wait = limits.imports().take(limits.user_key(request))
         if wait:
-            return limits.too_many(request, wait, TOO_MANY_IMPORTS)
+            return too_many(request, wait, TOO_MANY_IMPORTS)
     form = ImportForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():

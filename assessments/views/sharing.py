@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.quotas import client_address
+from accounts.quotas import client_address, too_many
 from assessments import limits
 from assessments.access import get_owned_assessment, get_shared_assessment
 from assessments.forms import ShareLinkForm
@@ -68,7 +68,7 @@ def _resolve(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
     guesses, address = limits.share_token_guesses(), client_address(request)
     wait = guesses.retry_after(address)
     if wait:
-        return limits.too_many(request, wait, TOO_MANY_GUESSES)
+        return too_many(request, wait, TOO_MANY_GUESSES)
     link = resolve_token(token)
     if link is None:
         guesses.record(address)
