@@ -53,8 +53,9 @@ test: lint
 	@$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The production server (gunicorn, DEBUG=0) on loopback with PostgreSQL and SQLite: one table
-# of medians with targets; exits 1 when one is missed. BENCH_QUICK=1 for a short smoke run.
+# The production stack (two gunicorn replicas, DEBUG=0, nginx in front) on loopback with
+# PostgreSQL and SQLite: one table of medians with targets; fails when one is missed.
+# BENCH_QUICK=1 for a short smoke run. docs/performance.md has the targets and a run.
 bench: install
 	$(BIN)/python bench/run.py
 

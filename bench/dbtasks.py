@@ -38,7 +38,10 @@ from assessments.examples import load_scenarios  # noqa: E402
 from assessments.models import Answer, Assessment, Project  # noqa: E402
 from assessments.sharing import create_share_link  # noqa: E402
 
-SCENARIOS = load_scenarios()
+SCENARIOS = load_scenarios()  # rubric v1's worked examples
+# Their rubric: the seed must say it, since a new assessment is on the current rubric (v2),
+# under which these answers are incomplete and a report has no verdict.
+SCENARIOS_RUBRIC = "v1"
 # The autosave benchmark flips this required question between two values, so every POST
 # really writes; neither value changes whether the answers are valid.
 AUTOSAVE_QUESTION = "answers_differ_6mo"
@@ -54,7 +57,9 @@ def _project(owner, name: str, answers: dict[str, Any], *, assessments: int = 1)
     project = Project.objects.create(owner=owner, name=name, description=f"{name}, for make bench")
     now = timezone.now()
     for _ in range(assessments):
-        assessment = Assessment.objects.create(project=project, answers_changed_at=now)
+        assessment = Assessment.objects.create(
+            project=project, answers_changed_at=now, rubric_version=SCENARIOS_RUBRIC
+        )
         Answer.objects.bulk_create(
             Answer(assessment=assessment, question_id=q, value=v) for q, v in answers.items()
         )

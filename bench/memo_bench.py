@@ -1,4 +1,5 @@
-"""Benchmark: the PDF memo's first render (target < 1 s) and a cached download (< 20 ms).
+"""Benchmark: the PDF memo's first render (target < 1 s) and a download of a memo already
+rendered, served from the database (< 20 ms).
 
 Server time through Django's test client, against the configured database (SQLite by
 default), using the worked examples.
@@ -18,10 +19,11 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.cache import caches  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
+
+from assessments.models import RenderedMemo  # noqa: E402
 
 FIRST_TARGET_S = 1.0
 CACHED_TARGET_MS = 20.0
@@ -40,7 +42,7 @@ def main() -> int:
     setup_test_environment()
     call_command("migrate", verbosity=0)
     call_command("load_examples", verbosity=0)
-    caches["memos"].clear()
+    RenderedMemo.objects.all().delete()  # so that each first download renders
     client = Client()
     timed_get(client, "/")  # warm up imports, templates and fonts once
     ok = True
