@@ -13,6 +13,12 @@ from accounts.lockouts import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        # allauth's "Please type your current password." reads as if nothing had been typed.
+        "enter_current_password": "That is not your current password.",
+    }
+
     def get_client_ip(self, request: HttpRequest) -> str:
         """The address allauth's rate limits and session list use: the one the lockouts and
         quotas use (accounts.quotas.client_address), never a header the client chose."""

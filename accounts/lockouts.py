@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.quotas import client_address, wait_text
@@ -175,6 +176,7 @@ def lockout_response(
     if getattr(request, "htmx", False):
         response = HttpResponse(format_html("<p>{}</p>", message), status=429)
     else:
-        response = render(request, "429.html", {"message": message}, status=429)
+        context = {"message": message, "reset_url": reverse("account_reset_password")}
+        response = render(request, "429.html", context, status=429)
     response["Retry-After"] = str(seconds)
     return response

@@ -193,6 +193,7 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": None,
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_FORMS = {"authenticate": "accounts.forms.TwoFactorAuthenticateForm"}
 MFA_TOTP_ISSUER = "Advisor"
 # Sessions are listed from their sign-in; their "last seen" is refreshed with the idle clock
 # (accounts.middleware, at most once a minute) instead of a database write on every request.

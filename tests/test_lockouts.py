@@ -70,6 +70,7 @@ def test_failures_for_one_username_lock_it_out_from_that_address_only(alice):
 
     assert locked.status_code == 429
     assert "Too many failed sign-in attempts" in locked.content.decode()
+    assert reverse("account_reset_password") in locked.content.decode()  # the way out
     assert int(locked["Retry-After"]) > 0
     assert not signed_in(here)
     elsewhere = client_at(ELSEWHERE)

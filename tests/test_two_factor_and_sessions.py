@@ -105,6 +105,7 @@ def test_an_authenticator_app_is_turned_on_with_a_code_and_then_asked_at_sign_in
     response = sign_in(client)
     assert response.status_code == 302
     assert response.url == reverse("mfa_authenticate")
+    assert "or one of your recovery codes" in client.get(response.url).content.decode()
     assert not is_logged_in(client)
     wrong = client.post(reverse("mfa_authenticate"), {"code": "000000"})
     assert wrong.status_code == 200
@@ -116,6 +117,36 @@ def test_an_authenticator_app_is_turned_on_with_a_code_and_then_asked_at_sign_in
         response = client.post(reverse("mfa_authenticate"), {"code": totp(secret, later)})
     assert response.status_code == 302
     assert response.url == reverse("project_list")
+    assert client.session[SESSION_KEY] == str(alice.pk)
+
+
+def test_wrong_codes_after_the_password_are_limited_per_user(client, alice, settings):
+    """The password alone must not buy unlimited guesses at a 6-digit code: after
+    LOGIN_FAILURE_LIMIT wrong codes even the right one waits, for as long as Retry-After says."""
+    settings.LOGIN_FAILURE_LIMIT, settings.AUTH_LOCKOUT_WINDOW = 3, 900
+    sign_in(client)
+    secret = activate_totp(client)
+    client.post(reverse("account_logout"))
+    start = time.time() + 60
+    with time_machine.travel(start, tick=False):
+        sign_in(client)
+        for _ in range(3):
+            assert client.post(reverse("mfa_authenticate"), {"code": "000000"}).status_code == 200
+        refused = client.post(reverse("mfa_authenticate"), {"code": totp(secret, start)})
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "900"
+    assert "Too many wrong codes" in refused.content.decode()
+    assert not is_logged_in(client)
+
+    later = start + 301  # past the 300 s a file cache would have kept the counter
+    with time_machine.travel(later, tick=False):
+        still = client.post(reverse("mfa_authenticate"), {"code": totp(secret, later)})
+    assert still.status_code == 429 and still["Retry-After"] == "599"
+
+    end = start + 900
+    with time_machine.travel(end, tick=False):
+        response = client.post(reverse("mfa_authenticate"), {"code": totp(secret, end)})
+    assert response.status_code == 302
     assert client.session[SESSION_KEY] == str(alice.pk)
 
 

@@ -335,7 +335,7 @@ def test_password_change_with_the_wrong_old_password_changes_nothing(logged_in, 
     response = change_password(logged_in, "wrong")
 
     assert response.status_code == 200
-    assert response.context["form"].errors["oldpassword"]
+    assert response.context["form"].errors["oldpassword"] == ["That is not your current password."]
     user_with_password.refresh_from_db()
     assert user_with_password.check_password(PASSWORD)
 
