@@ -43,7 +43,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -317,6 +317,28 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
+def _became_healthy(
+    base_url: str,
+    process: subprocess.Popen,
+    timeout: float,
+    what: str,
+    log_tail: Callable[[], str],
+) -> bool:
+    """Whether `process` answered /healthz with 200 before it exited (False: it exited, e.g.
+    its port was taken); raises when it is still silent after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not _healthy(base_url):
+        if process.poll() is not None:
+            return False
+        if time.monotonic() > deadline:
+            raise ProductionServerError(
+                f"{what} did not answer /healthz with 200 within {timeout:.0f} s; "
+                f"its log:\n{log_tail()}"
+            )
+        time.sleep(0.1)
+    return True
+
+
 def _start(argv: list[str], env: Mapping[str, str], log) -> subprocess.Popen:
     return subprocess.Popen(
         argv,
@@ -352,17 +374,9 @@ def production_server(
                 argv = web_command(port, workers=workers, control_socket=Path(tmp) / "gunicorn.ctl")
                 process = _start(argv, server_env, log)
                 try:
-                    deadline = time.monotonic() + startup_timeout
-                    while not _healthy(base_url):
-                        if process.poll() is not None:
-                            break
-                        if time.monotonic() > deadline:
-                            raise ProductionServerError(
-                                f"gunicorn did not answer /healthz with 200 within "
-                                f"{startup_timeout:.0f} s; its log:\n{_tail(log_file)}"
-                            )
-                        time.sleep(0.2)
-                    else:
+                    if _became_healthy(
+                        base_url, process, startup_timeout, "gunicorn", lambda: _tail(log_file)
+                    ):
                         yield base_url
                         return
                     log_text = _tail(log_file)
@@ -515,6 +529,7 @@ def nginx_proxy(
     servers = [urlsplit(u).netloc if "://" in u else u for u in upstreams]
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    error_log = directory / "error.log"
     with open(directory / "nginx.log", "ab", buffering=0) as log:
         for attempt in range(3):  # another process may grab the free port first
             port = free_port()
@@ -527,18 +542,9 @@ def nginx_proxy(
             )
             process = _start(nginx_command(conf, "-g", "daemon off;"), os.environ, log)
             try:
-                deadline = time.monotonic() + startup_timeout
-                while not _healthy(base_url):
-                    if process.poll() is not None:
-                        break
-                    if time.monotonic() > deadline:
-                        raise ProductionServerError(
-                            f"nginx did not answer /healthz with 200 within "
-                            f"{startup_timeout:.0f} s; its error log:\n"
-                            f"{_tail(directory / 'error.log')}"
-                        )
-                    time.sleep(0.1)
-                else:
+                if _became_healthy(
+                    base_url, process, startup_timeout, "nginx", lambda: _tail(error_log)
+                ):
                     yield base_url
                     return
                 errors = _tail(directory / "error.log") + "\n" + _tail(directory / "nginx.log")
