@@ -146,6 +146,22 @@ def test_bad_signup_shows_errors_and_creates_nothing(client, overrides, field):
     assert not is_logged_in(client)
 
 
+def test_several_errors_on_one_field_share_one_described_element(client):
+    """A short, common, all-digit password gets several messages: the input's
+    aria-describedby must reach all of them, and no id may appear twice on the page."""
+    response = client.post(
+        reverse("account_signup"), signup_data(password1="12345678", password2="12345678")
+    )
+    page = response.content.decode()
+
+    assert len(response.context["form"].errors["password1"]) > 1
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    errors = re.search(r'<div id="id_password1_error">(.*?)</div>', page, re.S)
+    assert errors and errors[1].count('class="field-error"') > 1
+    assert re.search(r'<input[^>]*aria-describedby="[^"]*id_password1_error', page)
+
+
 @pytest.mark.parametrize("taken", ["alice", "ALICE"])
 def test_signup_with_a_taken_username_shows_an_error_and_creates_nothing(
     client, user_with_password, taken
