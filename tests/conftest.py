@@ -62,6 +62,13 @@ def complete_v2_answers() -> dict[str, Any]:
 
 
 @pytest.fixture
+def fast_password_hashing(settings) -> None:
+    """Real hashing is deliberately slow; tests of account flows check the flow, not the
+    hasher (prod-check signs in with the real one)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
 def owner(db) -> User:
     return UserFactory(username="alice")
 

@@ -22,8 +22,7 @@ NEW_PASSWORD = "a-New-pass-9876"
 
 
 @pytest.fixture(autouse=True)
-def limits(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def limits(settings, fast_password_hashing):
     settings.SIGNUP_LIMIT = 2
     settings.LOGIN_FAILURE_LIMIT = 2
     settings.AUTH_LOCKOUT_WINDOW = 900

@@ -28,9 +28,8 @@ def migrate(targets):
 
 
 @pytest.fixture
-def legacy_users(settings):
+def legacy_users(fast_password_hashing):
     """Users as they were before allauth: no EmailAddress rows."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     apps = migrate(BEFORE)
     User = apps.get_model("auth", "User")
     EmailAddress = apps.get_model("account", "EmailAddress")

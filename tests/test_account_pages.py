@@ -16,14 +16,9 @@ from django.urls import reverse
 from tests.factories import UserFactory
 from tests.test_two_factor_and_sessions import activate_totp, confirm_password
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 PASSWORD = "plum-Harbour-42-kite"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def assert_ours_and_within_the_policy(response, what: str) -> None:

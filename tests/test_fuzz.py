@@ -243,13 +243,12 @@ def last(values: list[str]) -> str | None:
 
 
 @pytest.fixture(autouse=True)
-def _no_rate_limits_and_fast_hashing(settings):
+def _no_rate_limits_and_fast_hashing(settings, fast_password_hashing):
     settings.SHARE_BAD_TOKEN_LIMIT = 10**9
     settings.LOGIN_FAILURE_LIMIT = 10**9
     settings.LOGIN_IP_LIMIT = 10**9
     settings.LOGIN_USERNAME_LIMIT = 10**9
     settings.SIGNUP_LIMIT = 10**9
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @contextmanager

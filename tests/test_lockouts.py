@@ -25,9 +25,8 @@ ELSEWHERE = "198.51.100.20"
 
 
 @pytest.fixture(autouse=True)
-def limits(settings):
+def limits(settings, fast_password_hashing):
     """Small limits, so that each lockout is reached in a few requests; fast hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.LOGIN_FAILURE_LIMIT = 3
     settings.LOGIN_IP_LIMIT = 6
     settings.LOGIN_USERNAME_LIMIT = 9

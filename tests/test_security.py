@@ -20,12 +20,7 @@ from django.utils import timezone
 from assessments.sharing import create_share_link
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 
 def csp_directives(response) -> dict[str, str]:

@@ -75,12 +75,11 @@ NOT_YOURS = "not yours to see"  # what every 404 page says
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashing_and_high_rate_limits(settings):
+def _fast_hashing_and_high_rate_limits(settings, fast_password_hashing):
     """Only the logins and the password change hash a password; rate limits would otherwise
     turn the expected outcome into a 429. WhiteNoise stays in the stack but looks static files
     up on request instead of indexing them all for each test's new client."""
     settings.WHITENOISE_AUTOREFRESH = True
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SHARE_BAD_TOKEN_LIMIT = 1000
     settings.LOGIN_FAILURE_LIMIT = 1000
     settings.LOGIN_IP_LIMIT = 1000

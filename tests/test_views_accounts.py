@@ -16,16 +16,10 @@ from django.urls import reverse
 
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 PASSWORD = "plum-Harbour-42-kite"
 NEW_PASSWORD = "violet-Canyon-77-reef"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Real hashing is deliberately slow; these tests check the flow, not the hasher."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
