@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -164,10 +165,29 @@ def prune_memos(now: datetime | None = None) -> None:
         RenderedMemo.objects.filter(pk__in=extra).delete()
 
 
-def memo_pdf(assessment: Assessment, evaluation: Evaluation) -> bytes:
-    """The memo's bytes, rendered once per distinct content and files."""
+class RenderRefused(Exception):
+    """Raised by memo_pdf's `before_render` to refuse rendering a memo that is not stored."""
+
+    def __init__(self, wait: int):
+        super().__init__(f"rendering refused for {wait} s")
+        self.wait = wait  # seconds until a render may be asked for again
+
+
+def memo_pdf(
+    assessment: Assessment,
+    evaluation: Evaluation,
+    *,
+    before_render: Callable[[], None] = lambda: None,
+) -> bytes:
+    """The memo's bytes: the stored copy, or else rendered once per distinct content and files
+    and stored. `before_render` runs only when a render is needed (the views take a render
+    quota there) and may raise RenderRefused."""
     key = content_key(assessment, evaluation)
-    return stored_memo(key) or render_and_store(key, assessment, evaluation)
+    pdf = stored_memo(key)
+    if pdf is None:
+        before_render()
+        pdf = render_and_store(key, assessment, evaluation)
+    return pdf
 
 
 MAX_SLUG = 80

@@ -10,7 +10,7 @@ from accounts.quotas import too_many
 from assessments import limits
 from assessments.access import get_example_assessment, get_owned_assessment
 from assessments.models import Assessment
-from assessments.pdf import content_key, memo_filename, render_and_store, stored_memo
+from assessments.pdf import RenderRefused, memo_filename, memo_pdf
 from assessments.services import evaluate_assessment
 
 TOO_MANY_RENDERS = (
@@ -28,13 +28,16 @@ def memo_response(
     evaluation = evaluate_assessment(assessment)
     if evaluation.result is None:
         return None
-    key = content_key(assessment, evaluation)
-    pdf = stored_memo(key)
-    if pdf is None:
+
+    def take_render() -> None:
         wait = limits.memo_renders().take(quota_key(request))
         if wait:
-            return too_many(request, wait, TOO_MANY_RENDERS)
-        pdf = render_and_store(key, assessment, evaluation)
+            raise RenderRefused(wait)
+
+    try:
+        pdf = memo_pdf(assessment, evaluation, before_render=take_render)
+    except RenderRefused as refused:
+        return too_many(request, refused.wait, TOO_MANY_RENDERS)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{memo_filename(assessment)}"'
     return response
