@@ -17,6 +17,7 @@ NOTHING_TO_SOLVE = (
     "pick at least one need in either question"
 )
 MAX_MONTHLY_QUERIES = 10**12
+REQUIRED_NOT_ANSWERED = "is required but was not answered"
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,52 @@ def validate_answers(
             clean[question_id] = cleaned
     if require_complete:
         problems += [
-            Problem(question_id, "is required but was not answered")
+            Problem(question_id, REQUIRED_NOT_ANSWERED)
             for question_id in asked_required_ids(rubric, clean)
             if question_id not in clean and question_id not in raw
         ]
     return clean, problems + combination_problems(clean)
+
+
+class SingleChangeCheck:
+    """What validate_answers would newly report if one answer of `answers` changed, without
+    re-checking the answers that did not change: each answer's own check reads that answer
+    alone, so a change can add only its own problem, a newly asked required question left
+    unanswered, or a combination problem. Flips try dozens of changes per report."""
+
+    def __init__(self, answers: Mapping[str, Any], rubric: Rubric):
+        self.answers = answers
+        self.rubric = rubric
+        self.unanswered = set(unanswered_required_ids(rubric, answers))
+        self.combination = combination_problems(answers)
+
+    def problems(self, question_id: str, value: Any) -> list[Problem]:
+        _, message = check_answer(self.rubric.questions[question_id], value)
+        if message:
+            return [Problem(question_id, message)]
+        changed = {**self.answers, question_id: value}
+        problems = [
+            Problem(question, REQUIRED_NOT_ANSWERED)
+            for question in self._unanswered_required_ids(changed, question_id)
+            if question not in self.unanswered
+        ]
+        return problems + [p for p in combination_problems(changed) if p not in self.combination]
+
+
+    def _unanswered_required_ids(self, changed: Mapping[str, Any], question_id: str) -> list[str]:
+        if question_id not in gating_ids(self.rubric):
+            return []  # the same questions are asked, and none is newly left unanswered
+        return unanswered_required_ids(self.rubric, changed)
+
+
+def gating_ids(rubric: Rubric) -> frozenset[str]:
+    """The questions whose answer decides whether another is asked (see asked_ids)."""
+    return getattr(rubric, "gating_ids", frozenset())
+
+
+def unanswered_required_ids(rubric: Rubric, answers: Mapping[str, Any]) -> list[str]:
+    """The required questions asked for these answers that they leave unanswered."""
+    return [q for q in asked_required_ids(rubric, answers) if q not in answers]
 
 
 def asked_ids(rubric: Rubric, answers: Mapping[str, Any]) -> tuple[str, ...]:

@@ -11,10 +11,16 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from assessments.lanes.engine import _options as change_options
 from assessments.lanes.engine import decide
 from assessments.rubric import load_rubric
 from assessments.scoring import score
-from assessments.validation import NOTHING_TO_SOLVE, clean_answers, validate_answers
+from assessments.validation import (
+    NOTHING_TO_SOLVE,
+    SingleChangeCheck,
+    clean_answers,
+    validate_answers,
+)
 
 V2 = load_rubric("v2")
 # The spec's worked cases, read where the spec lives (beside the project).
@@ -557,6 +563,40 @@ def test_every_flip_applied_gives_the_verdict_it_announces(answers):
             assert flip["kind"] == "situation"
         _reads_as_a_sentence(flip)
         assert flip["question"] not in result.not_asked
+
+
+@given(valid_answers())
+def test_flips_are_exactly_the_valid_single_changes_that_change_the_verdict(answers):
+    # The reference: every change of an asked answer, validated and decided from scratch.
+    result = score(answers, V2)
+    expected = set()
+    for question_id, value in answers.items():
+        if question_id in result.not_asked:
+            continue
+        for option in change_options(question_id, value, V2):
+            changed, problems = validate_answers({**answers, question_id: option}, V2)
+            if not problems and decide(changed, V2) != result.verdict:
+                expected.add((question_id, json.dumps(option), decide(changed, V2)))
+
+    found = {(f["question"], json.dumps(f["to"]), f["verdict"]) for f in result.flips}
+    assert found == expected
+
+
+@given(valid_answers(), st.data())
+def test_a_single_change_adds_exactly_the_problems_a_full_validation_adds(answers, data):
+    # Flips check each change with SingleChangeCheck instead of validating every answer
+    # again; it must agree with validate_answers on every change, valid or not.
+    question = data.draw(st.sampled_from(list(V2.questions.values())))
+    if question.kind == "multi":
+        value = data.draw(st.one_of(_needs(question.id), st.just([]), st.just(["none", "x"])))
+    elif question.kind == "integer":
+        value = data.draw(st.one_of(st.integers(-1, 10**12 + 1), st.sampled_from([0, 100_000])))
+    else:
+        value = data.draw(st.one_of(_choice(question.id), st.just("not-a-choice")))
+    before = set(validate_answers(answers, V2)[1])
+    after = set(validate_answers({**answers, question.id: value}, V2)[1])
+
+    assert set(SingleChangeCheck(answers, V2).problems(question.id, value)) == after - before
 
 
 @given(valid_answers())

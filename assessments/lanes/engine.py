@@ -342,16 +342,19 @@ def find_flips(
     A change that leaves the answers invalid (nothing to solve, or a newly asked question
     without an answer) is not a flip: its verdict is not known.
     """
-    from assessments.validation import validate_answers  # noqa: PLC0415 - imports scoring
+    from assessments.validation import SingleChangeCheck  # noqa: PLC0415 - imports scoring
 
-    before = {str(p) for p in validate_answers(answers, rubric)[1]}
+    check = SingleChangeCheck(answers, rubric)
     flips = []
     for question_id, value in asked.items():
         for option in _options(question_id, value, rubric):
-            changed = {**answers, question_id: option}
-            if {str(p) for p in validate_answers(changed, rubric)[1]} - before:
+            if check.problems(question_id, option):
                 continue
-            lanes = lane_values(changed, rubric)
+            if question_id in rubric.gating_ids:
+                changed_asked, _ = asked_answers({**answers, question_id: option}, rubric)
+            else:  # the same questions are asked: only this answer differs
+                changed_asked = {**asked, question_id: option}
+            lanes = {lane: d.value for lane, d in decide_lanes(changed_asked, rubric).items()}
             try:
                 new_verdict = verdict_for(lanes, rubric)
             except NoVerdict:

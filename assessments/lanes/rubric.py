@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from itertools import product
 from typing import Any, ClassVar
 
@@ -164,15 +165,26 @@ class LanesRubric:
     upgrade: Upgrade | None = None  # how an assessment of an earlier rubric starts under this
     flip_wording: Mapping[str, FlipWording] = field(default_factory=dict)  # [flips.text]
 
-    @property
+    # Computed once (the rubric never changes): flips read these dozens of times per report.
+    @cached_property
     def rules(self) -> tuple[LaneRule, ...]:
         """Every lane rule, lane by lane, in order."""
         return tuple(rule for lane in self.lanes for rule in lane.rules)
 
-    @property
+    @cached_property
     def required_ids(self) -> tuple[str, ...]:
         """Questions required when asked (see asked_ids)."""
         return tuple(q.id for q in self.questions.values() if q.required)
+
+    @cached_property
+    def gating_ids(self) -> frozenset[str]:
+        """The questions some ask_if reads: changing any other answer asks the same questions."""
+        return frozenset(
+            question_id
+            for question in self.questions.values()
+            if question.ask_if is not None
+            for question_id in question.ask_if.questions()
+        )
 
     def asked_ids(self, answers: Mapping[str, Any]) -> tuple[str, ...]:
         """The questions whose ask_if holds for these answers, in rubric order.
@@ -181,9 +193,10 @@ class LanesRubric:
         those were asked themselves.
         """
         asked: dict[str, Any] = {}
+        facts = Facts(asked)  # sees `asked` grow: each ask_if reads only earlier questions
         order = []
         for question in self.questions.values():
-            if question.ask_if is None or question.ask_if.holds(Facts(asked)):
+            if question.ask_if is None or question.ask_if.holds(facts):
                 order.append(question.id)
                 if question.id in answers:
                     asked[question.id] = answers[question.id]
