@@ -155,7 +155,6 @@ class SingleChangeCheck:
         ]
         return problems + [p for p in combination_problems(changed) if p not in self.combination]
 
-
     def _unanswered_required_ids(self, changed: Mapping[str, Any], question_id: str) -> list[str]:
         if question_id not in gating_ids(self.rubric):
             return []  # the same questions are asked, and none is newly left unanswered
