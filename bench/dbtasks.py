@@ -34,18 +34,19 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from assessments.examples import load_scenarios  # noqa: E402
+from assessments.examples import SCENARIOS_V2_FILE, read_scenario_file  # noqa: E402
 from assessments.models import Answer, Assessment, Project  # noqa: E402
+from assessments.rubric import CURRENT_VERSION  # noqa: E402
 from assessments.sharing import create_share_link  # noqa: E402
 
-SCENARIOS = load_scenarios()  # rubric v1's worked examples
-# Their rubric: the seed must say it, since a new assessment is on the current rubric (v2),
-# under which these answers are incomplete and a report has no verdict.
-SCENARIOS_RUBRIC = "v1"
+# The current rubric's worked examples: the reports new assessments get.
+SCENARIOS_RUBRIC, SCENARIOS = read_scenario_file(SCENARIOS_V2_FILE)
+if SCENARIOS_RUBRIC != CURRENT_VERSION:
+    raise SystemExit(f"bench seeds rubric {SCENARIOS_RUBRIC}, but the current is {CURRENT_VERSION}")
 # The autosave benchmark flips this required question between two values, so every POST
-# really writes; neither value changes whether the answers are valid.
-AUTOSAVE_QUESTION = "answers_differ_6mo"
-AUTOSAVE_VALUES = ("yes", "unsure")
+# really writes; it is always asked, and neither value changes whether answers are valid.
+AUTOSAVE_QUESTION = "error_cost"
+AUTOSAVE_VALUES = ("medium", "high")
 
 
 def _complete_answers(index: int) -> dict[str, Any]:
@@ -122,8 +123,8 @@ def _count(client: Client, method: str, url: str, data: dict | None = None) -> i
     call = client.post if method == "POST" else client.get
     headers = {"HX-Request": "true"} if method == "POST" else {}
     call(url, data, headers=headers)  # warm-up: the first request of a session does more
-    if method == "POST":  # flip the value back and forth so every POST writes
-        data = {k: ("unsure" if v == "yes" else "yes") for k, v in data.items()}
+    if method == "POST":  # the other value, so the POST writes
+        data = {k: AUTOSAVE_VALUES[1] for k in data}
     with CaptureQueriesContext(connection) as captured:
         response = call(url, data, headers=headers)
     if response.status_code != 200:
@@ -139,7 +140,7 @@ def pages(project: Project, assessment: Assessment) -> list[tuple[str, str, str,
         ("project list", "GET", "/projects/", None),
         ("project detail", "GET", f"/projects/{project.pk}/", None),
         ("autosave POST", "POST", f"/assessments/{a}/questions/{AUTOSAVE_QUESTION}/",
-         {AUTOSAVE_QUESTION: "yes"}),
+         {AUTOSAVE_QUESTION: AUTOSAVE_VALUES[0]}),
     ]  # fmt: skip
 
 
@@ -156,7 +157,8 @@ def queries() -> dict[str, Any]:
         "vendor": connection.vendor,
         "sizes": {
             FEW: "1 project, 1 assessment, 1 answer, no share links",
-            MANY: f"{MANY_PROJECTS} projects, {MANY_ASSESSMENTS} assessments of 13 answers, "
+            MANY: f"{MANY_PROJECTS} projects, {MANY_ASSESSMENTS} assessments of "
+            f"{len(_complete_answers(2))} answers, "
             f"{MANY_SHARES} share links",
         },
         "counts": counts,

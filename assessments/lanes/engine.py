@@ -335,7 +335,10 @@ def _options(question_id: str, value: Any, rubric: LanesRubric) -> list[Any]:
 
 
 def find_flips(
-    answers: Mapping[str, Any], asked: Mapping[str, Any], verdict: str, rubric: LanesRubric
+    answers: Mapping[str, Any],
+    asked: Mapping[str, Any],
+    decisions: Mapping[str, LaneDecision],
+    rubric: LanesRubric,
 ) -> list[dict[str, Any]]:
     """Every single change of an asked answer that changes the verdict, actions first.
 
@@ -344,9 +347,13 @@ def find_flips(
     """
     from assessments.validation import SingleChangeCheck  # noqa: PLC0415 - imports scoring
 
+    verdict = verdict_for({lane: d.value for lane, d in decisions.items()}, rubric)
+    read_by_lanes = {question for d in decisions.values() for question in d.questions}
     check = SingleChangeCheck(answers, rubric)
     flips = []
     for question_id, value in asked.items():
+        if question_id not in read_by_lanes and question_id not in rubric.gating_ids:
+            continue  # no rule deciding a lane read it, and the same questions stay asked
         for option in _options(question_id, value, rubric):
             if check.problems(question_id, option):
                 continue
@@ -440,7 +447,7 @@ def score_lanes(
             (("blocker", blockers), ("soft_spot", soft_spots), ("warning", warnings)),
         ),
         alternatives=_alternatives(context),
-        flips=find_flips(answers, asked, verdict, rubric) if include_flips else [],
+        flips=find_flips(answers, asked, decisions, rubric) if include_flips else [],
         warnings=[
             {"code": e.code, "question": qs[0] if qs else e.question, "message": e.message}
             for e, qs in warnings
