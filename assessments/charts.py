@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from assessments.template_data import TemplateData
+
 FONT_SIZE = 14
 
 
 @dataclass(frozen=True)
-class Layout:
+class Layout(TemplateData):
     name: str
     width: int
     bar_max: int
@@ -32,7 +34,7 @@ NARROW = Layout("narrow", width=340, bar_max=340, bar_height=22, row_height=50, 
 
 
 @dataclass(frozen=True)
-class Bar:
+class Bar(TemplateData):
     label: str
     value: int
     is_verdict: bool
@@ -48,7 +50,7 @@ class Bar:
 
 
 @dataclass(frozen=True)
-class ScoreChart:
+class ScoreChart(TemplateData):
     id: str  # unique on a page that shows both layouts
     layout: Layout
     height: int
@@ -135,7 +137,7 @@ GLYPH_WIDTH = 0.62
 
 
 @dataclass(frozen=True)
-class LadderLayout:
+class LadderLayout(TemplateData):
     name: str
     width: int
     bar_max: int  # the heaviest rung's bar
@@ -157,13 +159,13 @@ class RungInput:
 
 
 @dataclass(frozen=True)
-class LadderLine:
+class LadderLine(TemplateData):
     text: str
     y: float
 
 
 @dataclass(frozen=True)
-class LadderRung:
+class LadderRung(TemplateData):
     number: int
     label: str
     status: str
@@ -180,7 +182,7 @@ class LadderRung:
 
 
 @dataclass(frozen=True)
-class LadderChart:
+class LadderChart(TemplateData):
     id: str
     layout: LadderLayout
     height: int

@@ -22,6 +22,7 @@ from assessments.lanes.engine import LanesResult, checks_not_raised
 from assessments.lanes.rubric import LanesRubric
 from assessments.rubric import APPROACHES, Rubric
 from assessments.scoring import RationalePoint, Result
+from assessments.template_data import TemplateData
 from assessments.validation import asked_ids
 
 TOP_REASONS = 3
@@ -257,7 +258,7 @@ RUNG_STATUS_TEXT = {"chosen": "✓ Verdict", "ruled_out": "✗ Ruled out", "not_
 
 
 @dataclass(frozen=True)
-class QuestionLink:
+class QuestionLink(TemplateData):
     """A question to go and answer: its id (the questionnaire's anchor #q-<id>) and name."""
 
     question_id: str
@@ -271,7 +272,7 @@ def question_links(rubric: Any, question_ids: Any) -> tuple[QuestionLink, ...]:
 
 
 @dataclass(frozen=True)
-class AnswerRef:
+class AnswerRef(TemplateData):
     """An answer a point read: linked to its row in "All answers"."""
 
     question_id: str
@@ -280,7 +281,7 @@ class AnswerRef:
 
 
 @dataclass(frozen=True)
-class LaneView:
+class LaneView(TemplateData):
     id: str
     label: str
     value: str
@@ -291,7 +292,7 @@ class LaneView:
 
 
 @dataclass(frozen=True)
-class Rung:
+class Rung(TemplateData):
     """One approach on the ladder, lightest first."""
 
     id: str
@@ -308,7 +309,7 @@ class Rung:
 
 
 @dataclass(frozen=True)
-class Point:
+class Point(TemplateData):
     """A point of "Why": a deciding lane rule, or a blocker, soft spot or warning."""
 
     kind: str  # "lane_rule", "blocker", "soft_spot" or "warning"
@@ -320,7 +321,7 @@ class Point:
 
 
 @dataclass(frozen=True)
-class FlipView:
+class FlipView(TemplateData):
     kind: str  # "action" or "situation"
     question_id: str  # the answer it changes (the sentence links to it)
     text: str  # the change as the rubric words it: "Collect 1,000+ reviewed examples"
@@ -329,7 +330,7 @@ class FlipView:
 
 
 @dataclass(frozen=True)
-class SignalRow:
+class SignalRow(TemplateData):
     id: str
     label: str
     raised: bool
@@ -343,7 +344,7 @@ class SignalRow:
 
 
 @dataclass(frozen=True)
-class AnswerRow:
+class AnswerRow(TemplateData):
     question_id: str
     label: str
     question_text: str
@@ -369,20 +370,20 @@ class AnswerRow:
 
 
 @dataclass(frozen=True)
-class AnswerSection:
+class AnswerSection(TemplateData):
     title: str
     answers: tuple[AnswerRow, ...]
 
 
 @dataclass(frozen=True)
-class NextStep:
+class NextStep(TemplateData):
     code: str
     text: str
     answers: tuple[AnswerRef, ...]
 
 
 @dataclass(frozen=True)
-class LanesReport:
+class LanesReport(TemplateData):
     """Everything the v2 report (page, shared link, example) and its memo show."""
 
     engine: ClassVar[str] = "lanes"
