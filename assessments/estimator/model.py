@@ -1,0 +1,650 @@
+"""The formulas: each approach's monthly cost, its added time to first token, break-even
+volumes and the assumptions the ranking is most sensitive to. Pure: no Django, no I/O.
+
+Written out in the README ("Run the numbers"); every cost line carries its own sums, which
+the page shows under "Show the sums". Notation: Q monthly queries, h the prompt-cache hit
+rate, P the prefix (tokens sent unchanged with every query), D the per-query tokens, O the
+output tokens, prices per 1M tokens.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from assessments.estimator.book import Offer, PriceBook
+from assessments.estimator.config import ApproachPrompt, EstimatorConfig
+
+MILLION = 1_000_000
+HOURS_PER_MONTH = 730  # 365 × 24 ÷ 12
+BYTES_PER_DIMENSION = 4  # float32 vectors
+BYTES_PER_TOKEN = 4  # the chunk's text kept beside its vector
+SENSITIVITY_FACTORS = (0.5, 1.5)  # each numeric assumption −50 % and +50 %
+SENSITIVE_SHOWN = 3
+
+# The breakdown, in the order the table shows it.
+PARTS = {
+    "input": "Input tokens",
+    "cached_input": "Cached input",
+    "output": "Output tokens",
+    "retrieval": "Embeddings and vector store",
+    "training": "Training and re-training",
+    "hosting": "Hosting",
+}
+
+
+@dataclass(frozen=True)
+class CostLine:
+    part: str  # a key of PARTS
+    monthly_usd: float
+    fixed: bool  # the same whatever the volume (at this volume, for GPU replicas)
+    sums: str  # the arithmetic, in words
+
+
+@dataclass(frozen=True)
+class ApproachEstimate:
+    approach: str
+    label: str
+    hosting: str  # "api" or "self_host"
+    lines: tuple[CostLine, ...]
+    per_query_usd: float
+    fixed_monthly_usd: float
+    monthly_cost_usd: float
+    cost_per_1k_queries_usd: float | None  # None at zero volume
+    one_off_usd: float  # the first training run, paid once
+    prompt_tokens: float  # sent per query, prefix included
+    fits_context: bool
+    added_latency_ms: float  # time to first token added against the baseline's prompt
+    first_token_ms: float
+    fits_latency_budget: bool | None  # None: no budget (batch)
+    latency_sums: str
+    ruled_out: str | None  # the rubric's reason, when v2 rules this approach out
+
+    @property
+    def feasible(self) -> bool:
+        """Could be chosen on cost: not ruled out, fits the context window and the budget."""
+        return (
+            self.ruled_out is None and self.fits_context and self.fits_latency_budget is not False
+        )
+
+    @property
+    def breakdown(self) -> dict[str, float]:
+        parts = dict.fromkeys(PARTS, 0.0)
+        for line in self.lines:
+            parts[line.part] += line.monthly_usd
+        return parts
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    cheaper_below: str  # the approach with the lower fixed cost
+    cheaper_above: str  # the one with the lower cost per query
+    monthly_queries: float
+    monthly_cost_usd: float  # what both cost there
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    assumption: str
+    label: str
+    value: Any
+    low: Any  # −50 %
+    high: Any  # +50 %
+    cheapest_low: str | None
+    cheapest_high: str | None
+    flips: bool  # the cheapest feasible approach changes
+    moves_usd: float  # the largest change of the (original) cheapest approach's cost
+
+
+@dataclass(frozen=True)
+class Estimate:
+    monthly_queries: int
+    approaches: tuple[ApproachEstimate, ...]
+    cheapest: str | None  # the cheapest feasible approach
+    break_even: tuple[BreakEven, ...]
+    sensitivity: tuple[Sensitivity, ...]
+    assumptions: Mapping[str, Any]
+    price_book: str
+
+    def approach(self, approach_id: str) -> ApproachEstimate:
+        return next(a for a in self.approaches if a.approach == approach_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `estimate` command's JSON."""
+        return {
+            "monthly_queries": self.monthly_queries,
+            "price_book": self.price_book,
+            "approaches": {
+                a.approach: {
+                    "label": a.label,
+                    "monthly_cost_usd": round(a.monthly_cost_usd, 2),
+                    "cost_per_1k_queries_usd": _rounded(a.cost_per_1k_queries_usd, 4),
+                    "fixed_monthly_usd": round(a.fixed_monthly_usd, 2),
+                    "one_off_usd": round(a.one_off_usd, 2),
+                    "added_latency_ms": round(a.added_latency_ms, 1),
+                    "first_token_ms": round(a.first_token_ms, 1),
+                    "fits_latency_budget": a.fits_latency_budget,
+                    "fits_context": a.fits_context,
+                    "hosting": a.hosting,
+                    "ruled_out": a.ruled_out,
+                    "feasible": a.feasible,
+                    "breakdown": {part: round(usd, 2) for part, usd in a.breakdown.items()},
+                }
+                for a in self.approaches
+            },
+            "cheapest": self.cheapest,
+            "break_even": [asdict(b) for b in self.break_even],
+            "sensitivity": [asdict(s) for s in self.sensitivity],
+            "assumptions": dict(self.assumptions),
+        }
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def usd(amount: float) -> str:
+    """Dollars as people read them: cents from $1, four significant digits below."""
+    if abs(amount) >= 1 or amount == 0:
+        return f"${amount:,.2f}"
+    return f"${amount:.4g}"
+
+
+def num(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+
+
+# --- one approach -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Inputs:
+    """What one approach's sums read: the assumptions, the offers chosen, the volume."""
+
+    config: EstimatorConfig
+    book: PriceBook
+    values: Mapping[str, Any]
+    monthly_queries: float
+    explain: bool = True
+    lines: list[CostLine] = field(default_factory=list)
+
+    def tokens(self, part: str) -> float:
+        if part == "retrieved_tokens":
+            return self.values["chunk_tokens"] * self.values["top_k"]
+        return float(self.values[part])
+
+    def offer(self, table: str, assumption: str) -> Offer:
+        return self.book.offer(table, self.values[assumption])
+
+    def add(
+        self, part: str, monthly_usd: float, sums: Callable[[], str], *, fixed: bool = False
+    ) -> None:
+        """A line of the breakdown; its sums are written out only for the estimate shown
+        (sensitivity and the chart re-estimate dozens of times and need only the dollars)."""
+        self.lines.append(CostLine(part, monthly_usd, fixed, sums() if self.explain else ""))
+
+
+def trains_on_own_gpus(values: Mapping[str, Any]) -> bool:
+    """Fine-tuning happens on own GPUs when either hosting answer says so."""
+    return "self_host" in (values["hosting"], values["fine_tune_hosting"])
+
+
+def serving_of(prompt: ApproachPrompt, values: Mapping[str, Any], book: PriceBook) -> str:
+    """Where the approach's model answers: "api" (priced per token) or "self_host" (GPU
+    hours). A fine-tuning offer without per-token prices is served on GPUs."""
+    if prompt.model == "generation":
+        return values["hosting"]
+    if trains_on_own_gpus(values):
+        return "self_host"
+    offer = book.offer("fine_tuning", values["fine_tuning_offer"])
+    return "api" if offer.serves_per_token else "self_host"
+
+
+def _api_tokens(x: _Inputs, prompt: ApproachPrompt, prefix: float, per_query: float) -> None:
+    """Per query: (1 − h) × P at the cache-write price (input where writing costs nothing
+    more) + D at the input price; h × P at the cached price; O at the output price."""
+    q, h, out = x.monthly_queries, x.values["cache_hit_rate"], x.values["output_tokens"]
+    if prompt.model == "generation":
+        offer = x.offer("generation", "generation_model")
+    else:
+        offer = x.offer("fine_tuning", "fine_tuning_offer")
+    price_in = offer["input"]
+    price_write = offer.get("cache_write") or price_in
+    price_cached = offer.get("cached_input")
+    if price_cached is None:  # no prompt cache for this model: every token at input price
+        price_cached = price_in
+    name = offer.label
+    x.add(
+        "input",
+        q * ((1 - h) * prefix * price_write + per_query * price_in) / MILLION,
+        lambda: (
+            f"{num(q)} queries × ({num(1 - h)} × {num(prefix)} prefix tokens × "
+            f"${price_write:g} + {num(per_query)} tokens × ${price_in:g}) per 1M ({name})"
+        ),
+    )
+    x.add(
+        "cached_input",
+        q * h * prefix * price_cached / MILLION,
+        lambda: (
+            f"{num(q)} queries × {num(h)} × {num(prefix)} cached tokens × ${price_cached:g} per 1M"
+        ),
+    )
+    x.add(
+        "output",
+        q * out * offer["output"] / MILLION,
+        lambda: f"{num(q)} queries × {num(out)} tokens × ${offer['output']:g} per 1M",
+    )
+    hosting = offer.get("hosting")
+    if hosting:
+        x.add(
+            "hosting",
+            hosting * HOURS_PER_MONTH,
+            lambda: (
+                f"{HOURS_PER_MONTH} hours × ${hosting:g} an hour to keep the tuned model deployed"
+            ),
+            fixed=True,
+        )
+
+
+def replicas_needed(values: Mapping[str, Any], gpu: Offer, prefix: float, per_query: float) -> int:
+    """replicas = max(minimum, ⌈peak queries/s × GPU-seconds per query⌉), where a query
+    takes (prompt tokens not in the prefix cache) ÷ prefill speed + output ÷ decode speed."""
+    h = values["cache_hit_rate"]
+    seconds = ((1 - h) * prefix + per_query) / gpu["prefill_tokens_per_s"] + values[
+        "output_tokens"
+    ] / gpu["decode_tokens_per_s"]
+    return max(values["min_replicas"], math.ceil(values["peak_qps"] * seconds - 1e-9))
+
+
+def _self_hosted(x: _Inputs, prefix: float, per_query: float) -> None:
+    gpu = x.offer("gpu", "gpu")
+    replicas = replicas_needed(x.values, gpu, prefix, per_query)
+    x.add(
+        "hosting",
+        replicas * HOURS_PER_MONTH * gpu["hourly"],
+        lambda: (
+            f"{replicas} × {gpu.label} × {HOURS_PER_MONTH} hours × ${gpu['hourly']:g} an hour "
+            f"(sized for {num(x.values['peak_qps'])} queries/s at peak)"
+        ),
+        fixed=True,
+    )
+
+
+def _retrieval(x: _Inputs) -> None:
+    """Per query: embed the user input, read the vector store, rerank. Fixed: the store
+    (its monthly minimum or its storage, whichever is more) and re-indexing."""
+    v, q = x.values, x.monthly_queries
+    embed = x.offer("embedding", "embedding_model")
+    store = x.offer("vector_store", "vector_store")
+    per_query = v["user_input_tokens"] * embed["price"] / MILLION
+    per_query += store["read_units_per_query"] * store["reads"] / MILLION
+    rerank = x.offer("reranker", "reranker") if v["use_reranker"] == "yes" else None
+    if rerank is not None:
+        per_query += rerank["price"] / 1000
+    x.add(
+        "retrieval",
+        q * per_query,
+        lambda: (
+            f"{num(q)} queries × ({num(v['user_input_tokens'])} tokens × "
+            f"${embed['price']:g} per 1M + {num(store['read_units_per_query'])} read units × "
+            f"${store['reads']:g} per 1M"
+            + (f" + ${rerank['price']:g} per 1,000 reranks ({rerank.label})" if rerank else "")
+            + ")"
+        ),
+    )
+    knowledge, chunk = v["knowledge_tokens"], v["chunk_tokens"]
+    chunks = math.ceil(knowledge / chunk)
+    gigabytes = chunks * (embed["dimensions"] * BYTES_PER_DIMENSION + chunk * BYTES_PER_TOKEN) / 1e9
+    storage = gigabytes * store["storage"]
+    x.add(
+        "retrieval",
+        max(store["minimum"], storage),
+        lambda: (
+            f"the greater of {store.label}'s ${store['minimum']:g} monthly minimum and "
+            f"{num(chunks)} chunks × ({num(embed['dimensions'])} dimensions × 4 bytes + "
+            f"{num(chunk)} tokens × 4 bytes) = {gigabytes:.3g} GB × ${store['storage']:g} "
+            "per GB-month"
+        ),
+        fixed=True,
+    )
+    per_index = knowledge * embed["price"] / MILLION
+    per_index += chunks * store["write_units_per_record"] * store["writes"] / MILLION
+    x.add(
+        "retrieval",
+        v["reindex_per_month"] * per_index,
+        lambda: (
+            f"{num(v['reindex_per_month'])} re-indexes × ({num(knowledge)} tokens × "
+            f"${embed['price']:g} per 1M + {num(chunks)} chunks × "
+            f"{num(store['write_units_per_record'])} write units × ${store['writes']:g} per 1M)"
+        ),
+        fixed=True,
+    )
+
+
+def _training(x: _Inputs) -> float:
+    """Each run trains examples × tokens per example × epochs tokens; runs a month from the
+    re-training assumption. Returns the cost of one run (the first one is paid once)."""
+    v = x.values
+    tokens = v["training_examples"] * v["example_tokens"] * v["epochs"]
+    if not trains_on_own_gpus(v):
+        offer = x.offer("fine_tuning", "fine_tuning_offer")
+        per_run = tokens * offer["training"] / MILLION
+
+        def how() -> str:
+            return f"{num(tokens)} training tokens × ${offer['training']:g} per 1M ({offer.label})"
+    else:
+        gpu = x.offer("gpu", "gpu")
+        hours = tokens / gpu["training_tokens_per_s"] / 3600
+        per_run = hours * gpu["hourly"]
+
+        def how() -> str:
+            return (
+                f"{num(tokens)} training tokens ÷ {num(gpu['training_tokens_per_s'])} tokens/s "
+                f"= {hours:.3g} GPU-hours × ${gpu['hourly']:g} ({gpu.label})"
+            )
+
+    x.add(
+        "training",
+        v["retrain_per_month"] * per_run,
+        lambda: (
+            f"{num(v['retrain_per_month'])} runs a month × {how()} "
+            f"({num(v['training_examples'])} examples × {num(v['example_tokens'])} tokens × "
+            f"{num(v['epochs'])} epochs)"
+        ),
+        fixed=True,
+    )
+    return per_run
+
+
+def _prompt_seconds(
+    values: Mapping[str, Any], speeds: tuple[float, float | None], prefix: float, per_query: float
+) -> float:
+    """(1 − h) × P ÷ prefill + h × P ÷ cached prefill + D ÷ prefill; a cached prefix with no
+    published speed (own GPUs: the prefix cache skips it) takes no time."""
+    prefill, cached = speeds
+    h = values["cache_hit_rate"]
+    cached_seconds = h * prefix / cached if cached else 0.0
+    return ((1 - h) * prefix + per_query) / prefill + cached_seconds
+
+
+def _speeds(book: PriceBook, values: Mapping[str, Any], hosting: str) -> tuple[float, float | None]:
+    if hosting == "self_host":
+        return book.offer("gpu", values["gpu"])["prefill_tokens_per_s"], None
+    model = book.offer("generation", values["generation_model"])
+    return model["prefill_tokens_per_s"], model["cached_prefill_tokens_per_s"]
+
+
+def _prompt_sizes(x: _Inputs, prompt: ApproachPrompt) -> tuple[float, float]:
+    return sum(x.tokens(p) for p in prompt.prefix), sum(x.tokens(p) for p in prompt.per_query)
+
+
+def estimate_approach(
+    config: EstimatorConfig,
+    book: PriceBook,
+    values: Mapping[str, Any],
+    monthly_queries: float,
+    approach_id: str,
+    *,
+    label: str = "",
+    ruled_out: str | None = None,
+    explain: bool = True,
+) -> ApproachEstimate:
+    """One approach at this volume; `explain`: write out the sums (the estimate shown)."""
+    prompt = config.approaches[approach_id]
+    x = _Inputs(config, book, values, monthly_queries, explain)
+    prefix, per_query = _prompt_sizes(x, prompt)
+    hosting = serving_of(prompt, values, book)
+    if hosting == "api":
+        _api_tokens(x, prompt, prefix, per_query)
+    else:
+        _self_hosted(x, prefix, per_query)
+    if prompt.retrieval:
+        _retrieval(x)
+    one_off = _training(x) if prompt.training else 0.0
+    fixed = sum(line.monthly_usd for line in x.lines if line.fixed)
+    variable = sum(line.monthly_usd for line in x.lines if not line.fixed)
+    per_query_usd = variable / monthly_queries if monthly_queries else _unit_cost(x, prompt)
+    monthly = fixed + variable
+    added, first_token, sums = _latency(
+        config, book, values, prompt, hosting, prefix, per_query, explain=explain
+    )
+    budget = values["latency_budget_ms"]
+    window = book.offer("generation", values["generation_model"])["context_window"]
+    return ApproachEstimate(
+        approach=approach_id,
+        label=label or approach_id,
+        hosting=hosting,
+        lines=tuple(x.lines),
+        per_query_usd=per_query_usd,
+        fixed_monthly_usd=fixed,
+        monthly_cost_usd=monthly,
+        cost_per_1k_queries_usd=monthly / monthly_queries * 1000 if monthly_queries else None,
+        one_off_usd=one_off,
+        prompt_tokens=prefix + per_query,
+        fits_context=prefix + per_query + values["output_tokens"] <= window,
+        added_latency_ms=added,
+        first_token_ms=first_token,
+        fits_latency_budget=None if budget is None else first_token <= budget,
+        latency_sums=sums,
+        ruled_out=ruled_out,
+    )
+
+
+def _unit_cost(x: _Inputs, prompt: ApproachPrompt) -> float:
+    """The cost of one query, for break-evens at zero volume."""
+    one = estimate_approach(x.config, x.book, x.values, 1, prompt.id, explain=False)
+    return one.per_query_usd
+
+
+def _latency(
+    config: EstimatorConfig,
+    book: PriceBook,
+    values: Mapping[str, Any],
+    prompt: ApproachPrompt,
+    hosting: str,
+    prefix: float,
+    per_query: float,
+    *,
+    explain: bool,
+) -> tuple[float, float, str]:
+    """Added time to first token: this prompt's processing minus the baseline's, plus the
+    retrieval stages (embedding + search + reranking). First token: the model's time to
+    first token for a short prompt + this prompt's processing + retrieval."""
+    speeds = _speeds(book, values, hosting)
+    baseline = config.approaches[config.baseline]
+    x = _Inputs(config, book, values, 0)
+    base_prefix, base_per_query = _prompt_sizes(x, baseline)
+    seconds = _prompt_seconds(values, speeds, prefix, per_query)
+    base_seconds = _prompt_seconds(values, speeds, base_prefix, base_per_query)
+    retrieval_ms = 0.0
+    stages = []
+    if prompt.retrieval:
+        names = ["embedding_ms", "vector_search_ms"]
+        if values["use_reranker"] == "yes":
+            names.append("rerank_ms")
+        retrieval_ms = sum(book.latency[name].value for name in names)
+        stages = [
+            f"{num(book.latency[name].value)} ms {name.removesuffix('_ms').replace('_', ' ')}"
+            for name in names
+        ]
+    added = 1000 * (seconds - base_seconds) + retrieval_ms
+    start = book.offer("generation", values["generation_model"])["first_token_ms"]
+    first = start + 1000 * seconds + retrieval_ms
+    if not explain:
+        return added, first, ""
+    prefill, cached = speeds
+    sums = (
+        f"prompt processing {1000 * seconds:,.0f} ms ({num(prefix)} prefix tokens, "
+        f"{num(values['cache_hit_rate'])} of them cached, + {num(per_query)} tokens, at "
+        f"{num(prefill)} tokens/s"
+        + (f", cached at {num(cached)} tokens/s" if cached else "")
+        + ")"
+        + (" + " + " + ".join(stages) if stages else "")
+        + f"; the baseline's prompt takes {1000 * base_seconds:,.0f} ms"
+    )
+    return added, first, sums
+
+
+# --- all approaches ---------------------------------------------------------------------------
+
+
+def estimate_all(
+    config: EstimatorConfig,
+    book: PriceBook,
+    values: Mapping[str, Any],
+    monthly_queries: float,
+    *,
+    labels: Mapping[str, str] | None = None,
+    ruled_out: Mapping[str, str] | None = None,
+    explain: bool = True,
+) -> tuple[ApproachEstimate, ...]:
+    labels, ruled_out = labels or {}, ruled_out or {}
+    return tuple(
+        estimate_approach(
+            config, book, values, monthly_queries, approach_id,
+            label=labels.get(approach_id, ""), ruled_out=ruled_out.get(approach_id),
+            explain=explain,
+        )
+        for approach_id in config.approaches
+    )  # fmt: skip
+
+
+def cheapest(approaches: tuple[ApproachEstimate, ...]) -> str | None:
+    feasible = [a for a in approaches if a.feasible]
+    if not feasible:
+        return None
+    return min(feasible, key=lambda a: a.monthly_cost_usd).approach
+
+
+def break_evens(approaches: tuple[ApproachEstimate, ...]) -> tuple[BreakEven, ...]:
+    """For each pair where one has the lower fixed cost and the other the lower cost per
+    query: volume = difference of fixed costs ÷ difference of per-query costs. Ruled-out
+    approaches are left out."""
+    found = []
+    candidates = [a for a in approaches if a.ruled_out is None]
+    for i, a in enumerate(candidates):
+        for b in candidates[i + 1 :]:
+            low_fixed, low_unit = (a, b) if a.fixed_monthly_usd < b.fixed_monthly_usd else (b, a)
+            fixed_gap = low_unit.fixed_monthly_usd - low_fixed.fixed_monthly_usd
+            unit_gap = low_fixed.per_query_usd - low_unit.per_query_usd
+            if fixed_gap <= 0 or unit_gap <= 0:
+                continue  # one is cheaper at every volume
+            volume = fixed_gap / unit_gap
+            found.append(
+                BreakEven(
+                    cheaper_below=low_fixed.approach,
+                    cheaper_above=low_unit.approach,
+                    monthly_queries=volume,
+                    monthly_cost_usd=low_fixed.fixed_monthly_usd + volume * low_fixed.per_query_usd,
+                )
+            )
+    return tuple(sorted(found, key=lambda b: b.monthly_queries))
+
+
+def varied(config: EstimatorConfig, assumption_id: str, value: Any, factor: float) -> Any:
+    """`value` × factor, kept within the assumption's limits (and whole for integers)."""
+    assumption = config.assumptions[assumption_id]
+    changed = value * factor
+    if assumption.kind == "integer":
+        changed = round(changed)
+    if assumption.minimum is not None:
+        changed = max(assumption.minimum, changed)
+    if assumption.maximum is not None:
+        changed = min(assumption.maximum, changed)
+    return changed
+
+
+def sensitivity(
+    config: EstimatorConfig,
+    book: PriceBook,
+    values: Mapping[str, Any],
+    monthly_queries: float,
+    approaches: tuple[ApproachEstimate, ...],
+    ruled_out: Mapping[str, str],
+) -> tuple[Sensitivity, ...]:
+    """Vary each numeric assumption by −50 % and +50 %: those that change the cheapest
+    feasible approach first, then by how far they move its monthly cost; the top three."""
+    best = cheapest(approaches)
+    if best is None:
+        return ()
+    best_cost = next(a for a in approaches if a.approach == best).monthly_cost_usd
+    found = []
+    for assumption in config.assumptions.values():
+        value = values.get(assumption.id)
+        if assumption.kind == "choice" or value is None or value == 0:
+            continue
+        outcomes = []
+        for factor in SENSITIVITY_FACTORS:
+            changed = varied(config, assumption.id, value, factor)
+            if changed == value:
+                outcomes.append((best, best_cost, value))
+                continue
+            trial = estimate_all(
+                config, book, {**values, assumption.id: changed}, monthly_queries,
+                ruled_out=ruled_out, explain=False,
+            )  # fmt: skip
+            cost = next(a for a in trial if a.approach == best).monthly_cost_usd
+            outcomes.append((cheapest(trial), cost, changed))
+        (low_best, low_cost, low), (high_best, high_cost, high) = outcomes
+        found.append(
+            Sensitivity(
+                assumption=assumption.id,
+                label=assumption.label,
+                value=value,
+                low=low,
+                high=high,
+                cheapest_low=low_best,
+                cheapest_high=high_best,
+                flips=best not in (low_best, high_best) or low_best != high_best,
+                moves_usd=max(abs(low_cost - best_cost), abs(high_cost - best_cost)),
+            )
+        )
+    found.sort(key=lambda s: (not s.flips, -s.moves_usd))
+    return tuple(found[:SENSITIVE_SHOWN])
+
+
+def estimate(
+    config: EstimatorConfig,
+    book: PriceBook,
+    values: Mapping[str, Any],
+    monthly_queries: int,
+    *,
+    labels: Mapping[str, str] | None = None,
+    ruled_out: Mapping[str, str] | None = None,
+) -> Estimate:
+    """Every approach at this volume, the cheapest feasible one, break-evens, sensitivity."""
+    ruled_out = ruled_out or {}
+    approaches = estimate_all(
+        config, book, values, monthly_queries, labels=labels, ruled_out=ruled_out
+    )
+    return Estimate(
+        monthly_queries=monthly_queries,
+        approaches=approaches,
+        cheapest=cheapest(approaches),
+        break_even=break_evens(approaches),
+        sensitivity=sensitivity(config, book, values, monthly_queries, approaches, ruled_out),
+        assumptions=dict(values),
+        price_book=book.id,
+    )
+
+
+def costs_at(
+    config: EstimatorConfig,
+    book: PriceBook,
+    values: Mapping[str, Any],
+    monthly_queries: int,
+    volumes: tuple[float, ...],
+) -> dict[str, list[float]]:
+    """Each approach's monthly cost at each volume (for the chart). The peak load scales with
+    the volume, so self-hosted replicas are sized for each one."""
+    curves: dict[str, list[float]] = {approach: [] for approach in config.approaches}
+    for volume in volumes:
+        peak = (
+            values["peak_qps"] * volume / monthly_queries if monthly_queries else values["peak_qps"]
+        )
+        scaled = {**values, "peak_qps": peak}
+        for approach in estimate_all(config, book, scaled, volume, explain=False):
+            curves[approach.approach].append(approach.monthly_cost_usd)
+    return curves
