@@ -112,9 +112,22 @@ class AssessmentQuerySet(models.QuerySet):
         )
 
 
+def current_price_book() -> str:
+    """The newest price book (assessments/pricing/): what a new assessment is estimated with."""
+    from assessments.estimator import current_book_id  # noqa: PLC0415 - reads data files
+
+    return current_book_id()
+
+
 class Assessment(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assessments")
     rubric_version = models.CharField(max_length=20, default=CURRENT_VERSION)
+    # The price book its numbers are estimated with, recorded like the rubric version: a newer
+    # book never changes an assessment's numbers behind its owner's back.
+    price_book = models.CharField(max_length=7, default=current_price_book)
+    # The owner's edits of the estimator's assumptions ({assumption id: value}, checked by
+    # estimator.config); the defaults follow the answers and are not stored.
+    assumptions = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     answers_changed_at = models.DateTimeField(null=True, blank=True)

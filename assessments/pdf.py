@@ -25,6 +25,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from assessments.models import Assessment, RenderedMemo
+from assessments.numbers import numbers_for, present_numbers
 from assessments.presenters import present_report
 from assessments.services import Evaluation
 
@@ -38,6 +39,8 @@ APP_DIR = Path(__file__).resolve().parent
 MEMO_SOURCES = (
     (APP_DIR, "**/*.py"),
     (APP_DIR / "rubric", "*.toml"),
+    (APP_DIR / "estimator", "*.toml"),
+    (APP_DIR / "pricing", "*.toml"),
     (APP_DIR.parent / "templates", "**/*.html"),
     (APP_DIR.parent / "templates", "**/*.svg"),
     (APP_DIR.parent / "static" / "css", "memo.css"),
@@ -87,11 +90,17 @@ def memo_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, An
         "project": assessment.project,
         "assessment": assessment,
         "report": present_report(result, evaluation.rubric, evaluation.answers),
+        "numbers": _numbers_view(assessment, evaluation),
         "memo_template": MEMO_TEMPLATES[evaluation.rubric.engine],
         "memo_date": timezone.localtime(answered_at).date(),
         "answers_changed_at": answered_at,
         "key_answer_ids": KEY_ANSWER_IDS,
     }
+
+
+def _numbers_view(assessment: Assessment, evaluation: Evaluation) -> Any:
+    numbers = numbers_for(assessment, evaluation)
+    return None if numbers is None else present_numbers(numbers)
 
 
 @cache
@@ -112,6 +121,8 @@ def content_key(assessment: Assessment, evaluation: Evaluation) -> str:
     payload = {
         "answers": evaluation.answers,
         "rubric": assessment.rubric_version,
+        "price_book": assessment.price_book,
+        "assumptions": assessment.assumptions,
         "sources": memo_sources_digest(),
         "project": [project.name, project.description],
         "changed": (assessment.answers_changed_at or assessment.created_at).isoformat(),

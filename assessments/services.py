@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -188,6 +189,35 @@ def save_answers(
 
 
 @transaction.atomic
+def save_assumptions(
+    assessment: Assessment,
+    values: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    *,
+    resets: Iterable[str] = (),
+) -> dict[str, Any]:
+    """Store the owner's assumption edits (clean values, see EstimatorConfig.parse_edits)
+    under the row lock, and return what is stored. A value equal to its default is not kept,
+    so it goes on following the answers; `resets` (ids, or "all") drop edits."""
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    stored = {} if "all" in resets else dict(locked.assumptions)
+    for assumption_id in resets:
+        stored.pop(assumption_id, None)
+    for assumption_id, value in values.items():
+        if assumption_id in resets:
+            continue
+        if value == defaults.get(assumption_id):
+            stored.pop(assumption_id, None)
+        else:
+            stored[assumption_id] = value
+    Assessment.objects.filter(pk=assessment.pk).update(
+        assumptions=stored, updated_at=timezone.now()
+    )
+    assessment.assumptions = stored
+    return stored
+
+
+@transaction.atomic
 def create_project(*, owner, name: str, description: str = "") -> tuple[Project, Assessment]:
     """A new project of `owner`'s with its first, empty assessment."""
     project = Project.objects.create(owner=owner, name=name, description=description)
@@ -212,7 +242,14 @@ def start_assessment(
     if source is not None and source.project_id != project.pk:
         raise ValueError("an assessment starts only from one of its own project's assessments")
     assessment = Assessment.objects.create(
-        project=project, rubric_version=CURRENT_VERSION, carried_from=source
+        project=project,
+        rubric_version=CURRENT_VERSION,
+        carried_from=source,
+        # The owner's cost assumptions carry over under the same rubric (they are its
+        # estimator's); the price book is always the newest.
+        assumptions=source.assumptions
+        if source and source.rubric_version == CURRENT_VERSION
+        else {},
     )
     if source is not None:
         carried = answers_to_carry(source, load_rubric(CURRENT_VERSION))

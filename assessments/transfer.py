@@ -9,9 +9,16 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from assessments.estimator import (
+    available_books,
+    current_book_id,
+    has_estimator,
+    load_config,
+    load_price_book,
+)
 from assessments.models import Answer, Assessment, Project
 from assessments.rubric import WEB_VERSIONS, load_rubric
-from assessments.validation import InvalidAnswers, Problem, validate_answers
+from assessments.validation import InvalidAnswers, Problem, shortened, validate_answers
 
 FORMAT = "advisor-project"
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -43,6 +50,9 @@ def export_project(project: Project) -> dict[str, Any]:
                 "created_at": _iso(assessment.created_at),
                 "answers_changed_at": _iso(assessment.answers_changed_at),
                 "answers": dict(sorted(assessment.answer_values.items())),
+                # Run the numbers: the price book it is estimated with, the owner's edits.
+                "price_book": assessment.price_book,
+                "assumptions": dict(sorted(assessment.assumptions.items())),
                 # Where a re-assessment started: the index of that earlier assessment here.
                 "carried_from": position.get(assessment.carried_from_id),
             }
@@ -112,8 +122,11 @@ def _check_assessment(index: int, raw: Any, problems: list[Problem]) -> dict[str
         raw.get("answers", {}), load_rubric(version), require_complete=False
     )
     problems += [Problem(f"{where}.answers.{p.question}", p.message) for p in answer_problems]
+    price_book, assumptions = _numbers_settings(raw, version, where, problems)
     return {
         "rubric_version": version,
+        "price_book": price_book,
+        "assumptions": assumptions,
         "carried_from": _earlier_index(raw.get("carried_from"), index, where, problems),
         "created_at": _timestamp(raw.get("created_at"), f"{where}.created_at", problems),
         "answers_changed_at": _timestamp(
@@ -121,6 +134,36 @@ def _check_assessment(index: int, raw: Any, problems: list[Problem]) -> dict[str
         ),
         "answers": answers,
     }
+
+
+def _numbers_settings(
+    raw: dict[str, Any], version: str, where: str, problems: list[Problem]
+) -> tuple[str, dict[str, Any]]:
+    """The price book and assumption edits of an exported assessment (both optional: an
+    export made before Run the numbers has neither), checked as the page checks them."""
+    book_id = raw.get("price_book", current_book_id())
+    if book_id not in available_books():
+        known = ", ".join(available_books())
+        problems.append(Problem(f"{where}.price_book", f"must be one of {known}"))
+        return current_book_id(), {}
+    edits = raw.get("assumptions", {})
+    if not isinstance(edits, dict):
+        problems.append(Problem(f"{where}.assumptions", "must be an object"))
+        return book_id, {}
+    if not edits:
+        return book_id, {}
+    if not has_estimator(version):
+        problems.append(Problem(f"{where}.assumptions", f"rubric {version} has no estimate"))
+        return book_id, {}
+    config = load_config(version)
+    values, errors = config.parse_edits(edits, load_price_book(book_id))
+    problems += [Problem(f"{where}.assumptions.{key}", message) for key, message in errors.items()]
+    problems += [
+        Problem(f"{where}.assumptions.{shortened(str(key))}", "unknown assumption")
+        for key in edits
+        if key not in config.assumptions
+    ]
+    return book_id, values
 
 
 def parse_export(data: Any) -> dict[str, Any]:
@@ -161,7 +204,11 @@ def import_project(owner, data: Any) -> Project:
     for item in parsed["assessments"]:
         source = None if item["carried_from"] is None else created[item["carried_from"]]
         assessment = Assessment.objects.create(
-            project=project, rubric_version=item["rubric_version"], carried_from=source
+            project=project,
+            rubric_version=item["rubric_version"],
+            carried_from=source,
+            price_book=item["price_book"],
+            assumptions=item["assumptions"],
         )
         created.append(assessment)
         Answer.objects.bulk_create(

@@ -3,6 +3,7 @@ from django.urls import path
 from assessments.views import (
     health,
     memos,
+    numbers,
     pages,
     projects,
     questionnaire,
@@ -45,6 +46,7 @@ urlpatterns = [
     ),
     path("assessments/<int:pk>/report/", reports.report, name="report"),
     path("assessments/<int:pk>/memo.pdf", memos.memo, name="memo"),
+    path("assessments/<int:pk>/numbers/", numbers.assessment_numbers, name="assessment_numbers"),
     path("assessments/<int:pk>/shares/", sharing.share_create, name="share_create"),
     path(
         "assessments/<int:pk>/shares/<int:share_pk>/revoke/",

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from assessments.estimator import estimate_for, load_config, load_price_book
 from assessments.estimator.book import PriceBookError, available_books, parse_price_book
 from assessments.estimator.config import InvalidAssumption, consistency_problems
-from assessments.estimator.model import break_evens, costs_at, estimate, estimate_all
+from assessments.estimator.model import break_evens, costs_at, estimate, estimate_all, sensitivity
 from assessments.rubric import load_rubric
 from assessments.scoring import score
 from assessments.validation import clean_answers
@@ -290,11 +290,23 @@ numbers = st.fixed_dictionaries(
 
 @given(numbers, volumes, volumes)
 def test_costs_never_fall_as_volume_grows(changes, low, high):
-    values = {**VALUES, **changes}
     low, high = sorted((low, high))
-    curves = costs_at(CONFIG, BOOK, values, max(high, 1), (low, high))
-    for costs in curves.values():
+    found = tuple(approaches({**VALUES, **changes}, high).values())
+    for costs in costs_at(found, (low, high)).values():
         assert costs[0] <= costs[1] + 1e-9
+
+
+@given(numbers, volumes, st.integers(1, 10**8))
+def test_the_chart_s_cost_at_another_volume_is_that_volume_s_estimate(changes, volume, other):
+    # The chart scales the estimate: per-query costs with the volume, GPU replicas with the
+    # peak it brings. A full estimate at the other volume (peak scaled alike) must agree.
+    values = {**VALUES, **changes}
+    here = approaches(values, volume)
+    peak = values["peak_qps"] * (other / volume if volume else 1)
+    there = approaches({**values, "peak_qps": peak}, other)
+    for approach_id, estimate_here in here.items():
+        expected = there[approach_id].monthly_cost_usd
+        assert estimate_here.cost_at(other) == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
 
 @given(numbers, volumes)
@@ -440,3 +452,23 @@ def test_every_worked_example_gets_numbers_for_all_five_approaches(book_id):
         assert all(math.isfinite(a.monthly_cost_usd) for a in found.approaches)
         ruled = {x["approach"] for x in result.alternatives if x["status"] == "ruled_out"}
         assert {a.approach for a in found.approaches if a.ruled_out} == ruled
+
+
+@pytest.mark.parametrize(
+    ("assumption", "raw"),
+    [("generation_model", ["big"]), ("generation_model", {"a": 1}), ("output_tokens", 10**400),
+     ("output_tokens", [1]), ("output_tokens", True)],
+)  # fmt: skip
+def test_a_value_of_the_wrong_type_is_refused_not_a_crash(assumption, raw):
+    with pytest.raises(InvalidAssumption):
+        CONFIG.assumptions[assumption].clean(raw, BOOK)
+
+
+@given(numbers, volumes)
+def test_sensitivity_reusing_unread_estimates_matches_re_estimating_everything(changes, volume):
+    # An approach that never read an assumption is not estimated again when it varies.
+    values = {**VALUES, **changes}
+    found = estimate_all(CONFIG, BOOK, values, volume)
+    quick = sensitivity(CONFIG, BOOK, values, volume, found)
+    full = sensitivity(CONFIG, BOOK, values, volume, found, reuse=False)
+    assert quick == full

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from assessments.estimator import current_book_id
 from assessments.models import Answer, Assessment, Project
 from assessments.services import evaluate_assessment, start_assessment
 from assessments.transfer import export_project, import_project
@@ -272,3 +273,55 @@ def test_a_reassessment_dated_before_its_source_still_exports_and_imports(owner,
     assert [a["rubric_version"] for a in exported["assessments"]] == ["v1", "v2"]
     assert exported["assessments"][1]["carried_from"] == 0
     assert export_project(imported) == exported
+
+
+def test_the_price_book_and_assumption_edits_round_trip(owner, v2_answers):
+    project = ProjectFactory(owner=owner)
+    original = AssessmentFactory(project=project, answers=v2_answers)
+    Assessment.objects.filter(pk=original.pk).update(
+        assumptions={"output_tokens": 900, "cache_hit_rate": 0.5}
+    )
+
+    exported = export_project(project)
+    imported = import_project(owner, json.loads(json.dumps(exported)))
+
+    [item] = exported["assessments"]
+    assert item["assumptions"] == {"cache_hit_rate": 0.5, "output_tokens": 900}
+    assert item["price_book"] == original.price_book
+    assert export_project(imported) == exported
+
+
+def test_an_export_from_before_the_numbers_still_imports(owner, v2_answers):
+    project = ProjectFactory(owner=owner)
+    AssessmentFactory(project=project, answers=v2_answers)
+    data = export_project(project)
+    del data["assessments"][0]["price_book"], data["assessments"][0]["assumptions"]
+
+    copy = import_project(owner, data).assessments.get()
+
+    assert (copy.assumptions, copy.price_book) == ({}, current_book_id())
+
+
+@pytest.mark.parametrize(
+    ("change", "where", "message"),
+    [
+        ({"price_book": "1999-01"}, "assessments[0].price_book", "must be one of"),
+        ({"assumptions": []}, "assessments[0].assumptions", "must be an object"),
+        ({"assumptions": {"output_tokens": "lots"}}, "assessments[0].assumptions.output_tokens",
+         "Output: enter a number"),
+        ({"assumptions": {"colour": 1}}, "assessments[0].assumptions.colour", "unknown assumption"),
+    ],
+)  # fmt: skip
+def test_bad_numbers_settings_import_nothing_and_name_the_field(
+    owner, v2_answers, change, where, message
+):
+    project = ProjectFactory(owner=owner)
+    AssessmentFactory(project=project, answers=v2_answers)
+    data = export_project(project)
+    data["assessments"][0].update(change)
+    before = counts()
+    with pytest.raises(InvalidAnswers) as error:
+        import_project(owner, data)
+    [problem] = error.value.problems
+    assert problem.question == where and problem.message.startswith(message)
+    assert counts() == before

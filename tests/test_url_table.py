@@ -697,6 +697,13 @@ TABLE = [
     ),
     Entry("report", owner_only(OK, NOT_ALLOWED), assessment_kwargs),
     Entry("memo", owner_only(OK, NOT_ALLOWED), assessment_kwargs),
+    # Run the numbers: world.assessment is v1, which has no estimate, so a POST only goes
+    # back to the page (tests/test_views_numbers.py edits a v2 assessment's assumptions).
+    Entry(
+        "assessment_numbers",
+        owner_only(OK, redirect(lambda w: reverse("assessment_numbers", args=[w.assessment.pk]))),
+        assessment_kwargs,
+    ),
     Entry(
         "share_create",
         owner_only(NOT_ALLOWED, OK),

@@ -242,8 +242,9 @@ def test_the_v2_memo_has_the_adr_shape_and_the_same_content(examples):
     content = "\n".join(page.extract_text() for page in reader.pages)
     flat = re.sub(r"\s+", " ", content)
     for heading in ["1. Decision", "2. Context", "3. Decision drivers", "4. Options considered",
-                    "5. Rationale", "6. Risks and warnings", "7. What would change the decision",
-                    "8. Next steps", "Appendix: every answer"]:  # fmt: skip
+                    "5. Cost and latency", "6. Rationale", "7. Risks and warnings",
+                    "8. What would change the decision", "9. Next steps",
+                    "Appendix: every answer", "Appendix: the cost sums"]:  # fmt: skip
         assert heading in flat
     assert "Use Hybrid (fine-tuning + RAG)." in flat
     assert "Knowledge: retrieval · Behaviour: fine-tuning" in flat

@@ -88,7 +88,7 @@ class Assumption:
             raise InvalidAssumption(self.id, f"{self.label}: enter a value")
         if self.kind == "choice":
             options = self.choices(book)
-            if raw not in options:
+            if not isinstance(raw, str) or raw not in options:
                 listed = "; ".join(f"“{label}”" for label in options.values())
                 raise InvalidAssumption(self.id, f"{self.label}: choose one of {listed}")
             return raw
@@ -100,10 +100,10 @@ class Assumption:
             raise InvalidAssumption(self.id, f"{self.label}: enter a number")
         if self.kind == "fraction" and isinstance(raw, str) and raw.strip().endswith("%"):
             value /= 100
-        if self.kind == "integer":
-            if value != int(value):
-                raise InvalidAssumption(self.id, f"{self.label}: enter a whole number")
-            value = int(value)
+        if self.kind == "integer" and value != int(value):
+            raise InvalidAssumption(self.id, f"{self.label}: enter a whole number")
+        if value == int(value) and self.kind != "fraction":
+            value = int(value)  # stored and shown as a whole number
         low, high = self.minimum, self.maximum
         if (low is not None and value < low) or (high is not None and value > high):
             raise InvalidAssumption(self.id, f"{self.label}: {self.range_text()}")
@@ -122,7 +122,10 @@ def _as_number(raw: Any) -> float | None:
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int | float):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # an integer beyond any float: out of every range
+            return 1e308 if raw > 0 else -1e308
     elif isinstance(raw, str):
         text = raw.strip().replace(",", "").replace("_", "").removesuffix("%").strip()
         try:
@@ -161,6 +164,21 @@ class EstimatorConfig:
             except InvalidAssumption:
                 continue
         return values
+
+    def parse_edits(
+        self, raw: Mapping[str, Any], book: PriceBook
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """The assumptions a submitted form (or file) sets: (clean values, messages by
+        assumption id for those refused). Names that are no assumption are ignored."""
+        values, errors = {}, {}
+        for assumption_id, assumption in self.assumptions.items():
+            if assumption_id not in raw:
+                continue
+            try:
+                values[assumption_id] = assumption.clean(raw[assumption_id], book)
+            except InvalidAssumption as refused:
+                errors[assumption_id] = refused.message
+        return values, errors
 
     def groups(self) -> list[tuple[str, list[Assumption]]]:
         """The assumptions by group, in file order."""

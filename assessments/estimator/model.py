@@ -61,6 +61,19 @@ class ApproachEstimate:
     fits_latency_budget: bool | None  # None: no budget (batch)
     latency_sums: str
     ruled_out: str | None  # the rubric's reason, when v2 rules this approach out
+    gpu: GpuSizing | None = None  # self-hosted: how its GPU bill scales
+    # The assumptions this estimate read (None: not recorded); changing any other one cannot
+    # change it, so sensitivity reuses it.
+    reads: frozenset[str] | None = None
+
+    def cost_at(self, monthly_queries: float) -> float:
+        """Its monthly cost at another volume: the per-query part scales, GPU replicas are
+        sized again for the peak that volume brings, the rest stays."""
+        cost = self.fixed_monthly_usd + monthly_queries * self.per_query_usd
+        if self.gpu is not None:
+            now, then = self.gpu.replicas(), self.gpu.replicas(monthly_queries)
+            cost += (then - now) * self.gpu.replica_usd
+        return cost
 
     @property
     def feasible(self) -> bool:
@@ -159,6 +172,24 @@ def num(value: float) -> str:
 # --- one approach -----------------------------------------------------------------------------
 
 
+class _Recorded(Mapping):
+    """The assumptions, noting each one read."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        self._values = values
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return self._values[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 @dataclass
 class _Inputs:
     """What one approach's sums read: the assumptions, the offers chosen, the volume."""
@@ -248,19 +279,44 @@ def _api_tokens(x: _Inputs, prompt: ApproachPrompt, prefix: float, per_query: fl
         )
 
 
-def replicas_needed(values: Mapping[str, Any], gpu: Offer, prefix: float, per_query: float) -> int:
-    """replicas = max(minimum, ⌈peak queries/s × GPU-seconds per query⌉), where a query
-    takes (prompt tokens not in the prefix cache) ÷ prefill speed + output ÷ decode speed."""
+@dataclass(frozen=True)
+class GpuSizing:
+    """What a self-hosted approach's GPU bill scales with, so its cost at another volume
+    needs no new estimate: the peak load grows with the monthly volume."""
+
+    replica_usd: float  # one replica for a month
+    seconds_per_query: float  # GPU-seconds one query takes
+    min_replicas: int
+    peak_qps: float  # at the estimate's volume
+    monthly_queries: float  # the estimate's volume
+
+    def replicas(self, monthly_queries: float | None = None) -> int:
+        """replicas = max(minimum, ⌈peak queries/s × GPU-seconds per query⌉)."""
+        peak = self.peak_qps
+        if monthly_queries is not None and self.monthly_queries:
+            peak *= monthly_queries / self.monthly_queries
+        return max(self.min_replicas, math.ceil(peak * self.seconds_per_query - 1e-9))
+
+
+def gpu_sizing(values: Mapping[str, Any], gpu: Offer, prefix: float, per_query: float, q: float):
+    """A query takes (prompt tokens not in the prefix cache) ÷ prefill speed + output ÷
+    decode speed of GPU time."""
     h = values["cache_hit_rate"]
-    seconds = ((1 - h) * prefix + per_query) / gpu["prefill_tokens_per_s"] + values[
-        "output_tokens"
-    ] / gpu["decode_tokens_per_s"]
-    return max(values["min_replicas"], math.ceil(values["peak_qps"] * seconds - 1e-9))
+    prompt = ((1 - h) * prefix + per_query) / gpu["prefill_tokens_per_s"]
+    seconds = prompt + values["output_tokens"] / gpu["decode_tokens_per_s"]
+    return GpuSizing(
+        replica_usd=HOURS_PER_MONTH * gpu["hourly"],
+        seconds_per_query=seconds,
+        min_replicas=values["min_replicas"],
+        peak_qps=values["peak_qps"],
+        monthly_queries=q,
+    )
 
 
-def _self_hosted(x: _Inputs, prefix: float, per_query: float) -> None:
+def _self_hosted(x: _Inputs, prefix: float, per_query: float) -> GpuSizing:
     gpu = x.offer("gpu", "gpu")
-    replicas = replicas_needed(x.values, gpu, prefix, per_query)
+    sizing = gpu_sizing(x.values, gpu, prefix, per_query, x.monthly_queries)
+    replicas = sizing.replicas()
     x.add(
         "hosting",
         replicas * HOURS_PER_MONTH * gpu["hourly"],
@@ -270,6 +326,7 @@ def _self_hosted(x: _Inputs, prefix: float, per_query: float) -> None:
         ),
         fixed=True,
     )
+    return sizing
 
 
 def _retrieval(x: _Inputs) -> None:
@@ -391,15 +448,19 @@ def estimate_approach(
     ruled_out: str | None = None,
     explain: bool = True,
 ) -> ApproachEstimate:
-    """One approach at this volume; `explain`: write out the sums (the estimate shown)."""
+    """One approach at this volume; `explain`: write out the sums (the estimate shown), and
+    note which assumptions it read."""
+    if explain:
+        values = _Recorded(values)
     prompt = config.approaches[approach_id]
     x = _Inputs(config, book, values, monthly_queries, explain)
     prefix, per_query = _prompt_sizes(x, prompt)
     hosting = serving_of(prompt, values, book)
+    sizing = None
     if hosting == "api":
         _api_tokens(x, prompt, prefix, per_query)
     else:
-        _self_hosted(x, prefix, per_query)
+        sizing = _self_hosted(x, prefix, per_query)
     if prompt.retrieval:
         _retrieval(x)
     one_off = _training(x) if prompt.training else 0.0
@@ -429,6 +490,8 @@ def estimate_approach(
         fits_latency_budget=None if budget is None else first_token <= budget,
         latency_sums=sums,
         ruled_out=ruled_out,
+        gpu=sizing,
+        reads=frozenset(values.read) if isinstance(values, _Recorded) else None,
     )
 
 
@@ -562,10 +625,13 @@ def sensitivity(
     values: Mapping[str, Any],
     monthly_queries: float,
     approaches: tuple[ApproachEstimate, ...],
-    ruled_out: Mapping[str, str],
+    *,
+    reuse: bool = True,
 ) -> tuple[Sensitivity, ...]:
     """Vary each numeric assumption by −50 % and +50 %: those that change the cheapest
-    feasible approach first, then by how far they move its monthly cost; the top three."""
+    feasible approach first, then by how far they move its monthly cost; the top three.
+    `reuse`: an approach that never read the varied assumption is not estimated again (the
+    tests check this against re-estimating everything)."""
     best = cheapest(approaches)
     if best is None:
         return ()
@@ -581,9 +647,9 @@ def sensitivity(
             if changed == value:
                 outcomes.append((best, best_cost, value))
                 continue
-            trial = estimate_all(
-                config, book, {**values, assumption.id: changed}, monthly_queries,
-                ruled_out=ruled_out, explain=False,
+            trial = _varied_estimates(
+                config, book, {**values, assumption.id: changed}, monthly_queries, approaches,
+                assumption.id, reuse=reuse,
             )  # fmt: skip
             cost = next(a for a in trial if a.approach == best).monthly_cost_usd
             outcomes.append((cheapest(trial), cost, changed))
@@ -605,6 +671,32 @@ def sensitivity(
     return tuple(found[:SENSITIVE_SHOWN])
 
 
+def _varied_estimates(
+    config: EstimatorConfig,
+    book: PriceBook,
+    values: Mapping[str, Any],
+    monthly_queries: float,
+    approaches: tuple[ApproachEstimate, ...],
+    assumption_id: str,
+    *,
+    reuse: bool,
+) -> tuple[ApproachEstimate, ...]:
+    return tuple(
+        approach
+        if reuse and approach.reads is not None and assumption_id not in approach.reads
+        else estimate_approach(
+            config,
+            book,
+            values,
+            monthly_queries,
+            approach.approach,
+            ruled_out=approach.ruled_out,
+            explain=False,
+        )  # fmt: skip
+        for approach in approaches
+    )
+
+
 def estimate(
     config: EstimatorConfig,
     book: PriceBook,
@@ -624,27 +716,14 @@ def estimate(
         approaches=approaches,
         cheapest=cheapest(approaches),
         break_even=break_evens(approaches),
-        sensitivity=sensitivity(config, book, values, monthly_queries, approaches, ruled_out),
+        sensitivity=sensitivity(config, book, values, monthly_queries, approaches),
         assumptions=dict(values),
         price_book=book.id,
     )
 
 
 def costs_at(
-    config: EstimatorConfig,
-    book: PriceBook,
-    values: Mapping[str, Any],
-    monthly_queries: int,
-    volumes: tuple[float, ...],
+    approaches: tuple[ApproachEstimate, ...], volumes: tuple[float, ...]
 ) -> dict[str, list[float]]:
-    """Each approach's monthly cost at each volume (for the chart). The peak load scales with
-    the volume, so self-hosted replicas are sized for each one."""
-    curves: dict[str, list[float]] = {approach: [] for approach in config.approaches}
-    for volume in volumes:
-        peak = (
-            values["peak_qps"] * volume / monthly_queries if monthly_queries else values["peak_qps"]
-        )
-        scaled = {**values, "peak_qps": peak}
-        for approach in estimate_all(config, book, scaled, volume, explain=False):
-            curves[approach.approach].append(approach.monthly_cost_usd)
-    return curves
+    """Each approach's monthly cost at each volume (the chart's lines)."""
+    return {a.approach: [a.cost_at(volume) for volume in volumes] for a in approaches}

@@ -1,0 +1,64 @@
+"""Run the numbers: the owner's page where the estimator's assumptions are edited (HTMX
+swaps the form and the numbers together; without JavaScript the form posts and redirects)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from assessments.access import get_owned_assessment
+from assessments.estimator import has_estimator
+from assessments.models import Assessment
+from assessments.numbers import Numbers, numbers_for, present_numbers
+from assessments.services import evaluate_assessment, save_assumptions
+
+PAGE = "assessments/numbers.html"
+SAVED = "Assumptions saved; the numbers below use them."
+RESET = "Back to the defaults; the numbers below use them."
+
+
+def _numbers(assessment: Assessment) -> Numbers | None:
+    return numbers_for(assessment, evaluate_assessment(assessment))
+
+
+def _render(request: HttpRequest, assessment: Assessment, numbers: Numbers | None, **extra):
+    """The whole page, or for an HTMX request the form and numbers it swaps."""
+    template = f"{PAGE}#numbers_work" if request.htmx and numbers else PAGE
+    view = None
+    if numbers is not None:
+        view = present_numbers(numbers, extra.pop("typed", None), extra.pop("errors", None))
+    context = {
+        "assessment": assessment,
+        "project": assessment.project,
+        "numbers": view,
+        "has_estimator": has_estimator(assessment.rubric_version),
+        **extra,
+    }
+    return render(request, template, context, status=extra.get("status", 200))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def assessment_numbers(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = get_owned_assessment(request.user, pk)
+    numbers = _numbers(assessment)
+    if request.method != "POST":
+        return _render(request, assessment, numbers)
+    if numbers is None:  # nothing to change yet: the page says why
+        return redirect("assessment_numbers", pk=assessment.pk)
+    resets = request.POST.getlist("reset")
+    values, errors = numbers.config.parse_edits(request.POST, numbers.book)
+    if errors and not resets:  # nothing is saved; the form shows what was typed
+        messages_ = [f"{message}." for message in errors.values()]
+        return _render(request, assessment, numbers, typed=request.POST.dict(), errors=errors,
+                       form_errors=messages_, status=422)  # fmt: skip
+    defaults = numbers.config.defaults(
+        {q: v for q, v in numbers.answers.items() if q not in set(numbers.result.not_asked)}
+    )
+    save_assumptions(assessment, {} if resets else values, defaults, resets=resets)
+    notice = RESET if resets else SAVED
+    if not request.htmx:
+        messages.success(request, notice)
+        return redirect("assessment_numbers", pk=assessment.pk)
+    return _render(request, assessment, _numbers(assessment), saved_message=notice)
