@@ -63,9 +63,7 @@ def test_the_report_shows_every_approach_with_its_cost_latency_and_budget_fit(
     assert "Change the assumptions" in section
 
 
-def test_the_shared_page_and_the_example_show_the_numbers_without_controls(
-    client, v2_assessment
-):
+def test_the_shared_page_and_the_example_show_the_numbers_without_controls(client, v2_assessment):
     _, token = create_share_link(v2_assessment, label="for the CFO")
     shared = client.get(reverse("shared_report", args=[token])).content.decode()
     section = numbers_section(shared)
@@ -98,7 +96,9 @@ def test_the_owner_changes_an_assumption_and_the_numbers_follow(owner_client, v2
     assert loaded(v2_assessment).assumptions == {"output_tokens": 3000}
     page = owner_client.get(response.url).content.decode()
     after = numbers_section(page)
-    assert row_of(after, "Hybrid (fine-tuning + RAG)") != row_of(before, "Hybrid (fine-tuning + RAG)")
+    assert row_of(after, "Hybrid (fine-tuning + RAG)") != row_of(
+        before, "Hybrid (fine-tuning + RAG)"
+    )
     assert "1 assumption changed from the defaults" in after
     assert "Assumptions saved" in page
 
