@@ -7,9 +7,10 @@ escaped by the template engine), the same on the page and in the PDF memo.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assessments.charts import wrap_text
 from assessments.template_data import TemplateData
 
 VOLUME_DECADES = (3, 7)  # 1,000 to 10 million queries a month
@@ -20,10 +21,25 @@ VOLUMES = tuple(
 )
 TABLE_VOLUMES = tuple(10**d for d in range(VOLUME_DECADES[0], VOLUME_DECADES[1] + 1))
 
-WIDTH = 640
-LEFT, RIGHT, TOP, PLOT_HEIGHT = 64, 16, 14, 280
-AXIS_LABELS = 40  # below the plot: the ticks, then the axis title
-LEGEND_ROW, LEGEND_COLUMNS = 20, 1
+
+@dataclass(frozen=True)
+class Layout(TemplateData):
+    """Two sizes of the same chart: "wide" (a desktop page and the PDF memo) and "narrow"
+    (a 390 px phone shows it at its natural size, so its text stays readable)."""
+
+    name: str
+    width: int
+    left: int  # room for the cost labels
+    plot_height: int
+    right: int = 16
+    top: int = 28  # room for the cost axis' title
+
+
+WIDE = Layout("wide", width=640, left=64, plot_height=280)
+NARROW = Layout("narrow", width=340, left=52, plot_height=220, right=18)
+AXIS_LABELS = 40  # below the plot: the volume ticks, then the axis title
+LEGEND_ROW, LEGEND_LINE = 20, 15  # from one entry to the next; a label's second line
+LEGEND_TEXT_X, LEGEND_FONT = 40, 12
 # A colour and a dash per approach, in ladder order, so lines differ without colour too.
 LOOKS = (
     ("#1f5f8b", ""),
@@ -57,6 +73,7 @@ class CostLine(TemplateData):
     ruled_out: bool
     legend_x: int
     legend_y: int
+    legend_lines: tuple[tuple[str, int], ...]  # the label, wrapped: (text, y)
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,7 @@ class Crossing(TemplateData):
 @dataclass(frozen=True)
 class CostChart(TemplateData):
     id: str
+    layout: Layout
     width: int
     height: int
     plot_left: int
@@ -85,6 +103,7 @@ class CostChart(TemplateData):
     x_ticks: tuple[Tick, ...]
     y_ticks: tuple[Tick, ...]
     volume_x: float | None  # the assessment's volume, when within the chart
+    volume_anchor: str  # its label's text-anchor
     volume_text: str
     crossings: tuple[Crossing, ...]
     summary: str
@@ -119,34 +138,35 @@ def cost_chart(
     monthly_queries: float,
     crossings: Sequence[tuple[float, float]],
     summary: str,
-    chart_id: str = "cost-chart",
+    layout: Layout = WIDE,
 ) -> CostChart:
     """`series` costs are at VOLUMES; `crossings` are (volume, cost) break-evens, numbered
     in order on the chart and in the text beside it."""
-    plot_right = WIDTH - RIGHT
-    plot_bottom = TOP + PLOT_HEIGHT
+    left, plot_right = layout.left, layout.width - layout.right
+    plot_bottom = layout.top + layout.plot_height
     low, high = _cost_range(series)
 
     def x_of(volume: float) -> float:
         share = (math.log10(volume) - VOLUME_DECADES[0]) / (VOLUME_DECADES[1] - VOLUME_DECADES[0])
-        return round(LEFT + share * (plot_right - LEFT), 1)
+        return round(left + share * (plot_right - left), 1)
 
     def y_of(cost: float) -> float:
         level = math.log10(cost) if cost > 0 else low
         share = (min(max(level, low), high) - low) / (high - low)
-        return round(plot_bottom - share * PLOT_HEIGHT, 1)
+        return round(plot_bottom - share * layout.plot_height, 1)
 
-    legend_top = plot_bottom + AXIS_LABELS + 8
-    column_width = (plot_right - LEFT) // LEGEND_COLUMNS
+    legend_y = plot_bottom + AXIS_LABELS + 8
     lines = []
     for index, one in enumerate(series):
+        label = one.label + (" (ruled out)" if one.ruled_out else "")
+        wrapped = wrap_text(label, layout.width - LEGEND_TEXT_X - 4, LEGEND_FONT)
         colour, dash = LOOKS[index % len(LOOKS)]
         if one.ruled_out:  # greyed, its dash kept so the grey lines stay apart
             colour, dash = RULED_OUT_COLOUR, dash or "3 3"
         lines.append(
             CostLine(
                 approach=one.approach,
-                label=one.label + (" (ruled out)" if one.ruled_out else ""),
+                label=label,
                 points=" ".join(
                     f"{x_of(v)},{y_of(c)}" for v, c in zip(VOLUMES, one.costs, strict=True)
                 ),
@@ -154,24 +174,32 @@ def cost_chart(
                 dash=dash,
                 width=1.5 if one.ruled_out else (3.5 if one.emphasised else 2.5),
                 ruled_out=one.ruled_out,
-                legend_x=LEFT + (index % LEGEND_COLUMNS) * column_width,
-                legend_y=legend_top + (index // LEGEND_COLUMNS) * LEGEND_ROW,
+                legend_x=4,
+                legend_y=legend_y,
+                legend_lines=tuple(
+                    (text, legend_y + row * LEGEND_LINE) for row, text in enumerate(wrapped)
+                ),
             )
         )
-    rows = math.ceil(len(series) / LEGEND_COLUMNS)
+        legend_y += LEGEND_ROW + (len(wrapped) - 1) * LEGEND_LINE
     inside = VOLUMES[0] <= monthly_queries <= VOLUMES[-1]
     return CostChart(
-        id=chart_id,
-        width=WIDTH,
-        height=legend_top + rows * LEGEND_ROW,
-        plot_left=LEFT,
+        id="cost-chart" if layout is WIDE else f"cost-chart-{layout.name}",
+        layout=layout,
+        width=layout.width,
+        height=legend_y,
+        plot_left=left,
         plot_right=plot_right,
-        plot_top=TOP,
+        plot_top=layout.top,
         plot_bottom=plot_bottom,
         lines=tuple(lines),
         x_ticks=tuple(Tick(x_of(v), volume_tick(v)) for v in TABLE_VOLUMES),
         y_ticks=tuple(Tick(y_of(10**d), money_tick(10**d)) for d in range(low, high + 1)),
         volume_x=x_of(monthly_queries) if inside else None,
+        # The label reads away from the edge it is nearer.
+        volume_anchor="end"
+        if inside and x_of(monthly_queries) > (left + plot_right) / 2
+        else "start",
         volume_text=f"{monthly_queries:,.0f} a month",
         crossings=tuple(
             Crossing(number, x_of(v), y_of(c))
@@ -180,11 +208,3 @@ def cost_chart(
         ),
         summary=summary,
     )
-
-
-def table_costs(
-    costs_at: Mapping[str, Sequence[float]], approaches: Sequence[str]
-) -> list[list[float]]:
-    """The chart as a table: for each of TABLE_VOLUMES, each approach's cost (costs_at
-    holds each approach's costs at TABLE_VOLUMES)."""
-    return [[costs_at[a][row] for a in approaches] for row in range(len(TABLE_VOLUMES))]

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from assessments.cost_chart import TABLE_VOLUMES, VOLUMES, CostChart, Series, cost_chart
+from assessments.cost_chart import NARROW, TABLE_VOLUMES, VOLUMES, CostChart, Series, cost_chart
 from assessments.estimator import (
     Estimate,
     EstimatorConfig,
@@ -128,6 +128,7 @@ class NumbersView(TemplateData):
     break_evens: tuple[str, ...]
     sensitivity: tuple[str, ...]
     chart: CostChart
+    chart_narrow: CostChart  # the phone's
     table_head: tuple[str, ...]
     table_rows: tuple[tuple[str, ...], ...]
     groups: tuple[tuple[str, tuple[AssumptionView, ...]], ...]
@@ -248,7 +249,9 @@ def _sensitivity(numbers: Numbers) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _chart(numbers: Numbers) -> tuple[CostChart, tuple[str, ...], tuple[tuple[str, ...], ...]]:
+def _chart(
+    numbers: Numbers,
+) -> tuple[CostChart, CostChart, tuple[str, ...], tuple[tuple[str, ...], ...]]:
     estimate, verdict = numbers.estimate, numbers.result.verdict
     curves = costs_at(estimate.approaches, VOLUMES)
     table = costs_at(estimate.approaches, TABLE_VOLUMES)
@@ -267,12 +270,13 @@ def _chart(numbers: Numbers) -> tuple[CostChart, tuple[str, ...], tuple[tuple[st
     )
     crossings = [(b.monthly_queries, b.monthly_cost_usd) for b in estimate.break_even]
     chart = cost_chart(series, estimate.monthly_queries, crossings, summary)
+    narrow = cost_chart(series, estimate.monthly_queries, crossings, summary, NARROW)
     head = ("Queries a month", *(a.label for a in estimate.approaches))
     rows = tuple(
         (f"{volume:,}", *(usd(table[a.approach][i]) for a in estimate.approaches))
         for i, volume in enumerate(TABLE_VOLUMES)
     )
-    return chart, head, rows
+    return chart, narrow, head, rows
 
 
 def assumption_views(
@@ -364,7 +368,7 @@ def present_numbers(
 ) -> NumbersView:
     estimate, book = numbers.estimate, numbers.book
     budget = numbers.values.get("latency_budget_ms")
-    chart, head, table = _chart(numbers)
+    chart, chart_narrow, head, table = _chart(numbers)
     groups = assumption_views(numbers, typed, errors)
     return NumbersView(
         price_book=book.id,
@@ -377,6 +381,7 @@ def present_numbers(
         break_evens=_break_evens(numbers),
         sensitivity=_sensitivity(numbers),
         chart=chart,
+        chart_narrow=chart_narrow,
         table_head=head,
         table_rows=table,
         groups=groups,

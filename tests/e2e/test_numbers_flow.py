@@ -241,19 +241,7 @@ def test_the_chart_and_the_memo_as_images(
     assert js_errors == []
 
 
-# App bug: on the assumptions page the numbers section is an item of `.numbers-work`'s grid,
-# whose implicit `auto` column grows to the section's min-content width (the chart's
-# width="760" and the table), so at 390 px the page is about 880 px wide. The report page,
-# without the grid, fits. Strict: once the CSS is fixed this fails until the mark is removed.
-PHONE_PAGES = [
-    "report",
-    pytest.param(
-        "numbers",
-        marks=pytest.mark.xfail(
-            strict=True, reason="the .numbers-work grid column grows to the chart's 760 px"
-        ),
-    ),
-]
+PHONE_PAGES = ["report", "numbers"]
 
 
 @pytest.mark.parametrize("where", PHONE_PAGES)
@@ -266,7 +254,9 @@ def test_the_chart_fits_a_phone(
         page = context.new_page()
         path = report_path(v2_assessment) if where == "report" else numbers_path(v2_assessment)
         log_in(page, live_server, path, owner_with_password.username)
-        chart = page.locator("section#numbers svg.cost-chart")
+        # A phone gets the narrow chart, drawn at its natural size (readable text).
+        expect(page.locator("section#numbers svg.cost-chart")).to_be_hidden()
+        chart = page.locator("section#numbers svg.cost-chart-narrow")
         chart.scroll_into_view_if_needed()
         expect(chart).to_be_visible()
         save_screenshot(chart, str(artifacts_dir / f"numbers-chart-phone-{where}.png"))
@@ -274,6 +264,7 @@ def test_the_chart_fits_a_phone(
         box = chart.bounding_box()
         assert box["width"] > 0 and box["height"] > 0, box
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+        assert box["width"] >= 300, f"the chart's text shrinks below reading size: {box}"
         widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
     finally:
