@@ -10,7 +10,7 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from assessments.estimator import (
     Estimate,
@@ -30,11 +30,13 @@ from assessments.estimator.model import num, usd
 from assessments.management.commands.score import (
     EXIT_BAD_INPUT,
     BadInput,
+    add_input_arguments,
     answers_from,
+    check_rubric_option,
     read_payload,
     version_from,
 )
-from assessments.rubric import RubricError, available_versions, load_rubric
+from assessments.rubric import available_versions, load_rubric
 from assessments.scoring import score
 from assessments.validation import shortened, shown, validate_answers
 
@@ -244,16 +246,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help="a JSON file, or - for standard input")
-        parser.add_argument("--format", choices=["json", "text"], default="json")
-        parser.add_argument(
-            "--rubric",
-            default=None,
-            help=(
-                f"rubric version (available: {', '.join(available_versions())}); "
-                'default: the input\'s "rubric_version", else the current version'
-            ),
-        )
+        add_input_arguments(parser)
         parser.add_argument(
             "--price-book",
             default=None,
@@ -264,11 +257,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["rubric"] is not None:
-            try:
-                load_rubric(options["rubric"])
-            except RubricError as error:
-                raise CommandError(str(error)) from None
+        check_rubric_option(options)
         try:
             book = book_from(options["price_book"] or current_book_id())
             payload = read_payload(options["file"])

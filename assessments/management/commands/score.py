@@ -154,27 +154,37 @@ def version_from(payload: Any, override: str | None) -> str:
     return version
 
 
+def add_input_arguments(parser: CommandParser) -> None:
+    """FILE|-, --format and --rubric, as `score` and `estimate` both read them."""
+    parser.add_argument("file", help="a JSON file, or - for standard input")
+    parser.add_argument("--format", choices=["json", "text"], default="json")
+    parser.add_argument(
+        "--rubric",
+        default=None,
+        help=(
+            f"rubric version (available: {', '.join(available_versions())}); "
+            f'default: the input\'s "rubric_version", else {CURRENT_VERSION}'
+        ),
+    )
+
+
+def check_rubric_option(options: dict[str, Any]) -> None:
+    """An unknown --rubric is a usage error before any input is read."""
+    if options["rubric"] is not None:
+        try:
+            load_rubric(options["rubric"])
+        except RubricError as error:
+            raise CommandError(str(error)) from None
+
+
 class Command(BaseCommand):
     help = 'Score an assessment given as JSON ({"answers": {...}}) and print the full result.'
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help="a JSON file, or - for standard input")
-        parser.add_argument("--format", choices=["json", "text"], default="json")
-        parser.add_argument(
-            "--rubric",
-            default=None,
-            help=(
-                f"rubric version (available: {', '.join(available_versions())}); "
-                f'default: the input\'s "rubric_version", else {CURRENT_VERSION}'
-            ),
-        )
+        add_input_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["rubric"] is not None:
-            try:
-                load_rubric(options["rubric"])
-            except RubricError as error:
-                raise CommandError(str(error)) from None
+        check_rubric_option(options)
         try:
             payload = read_payload(options["file"])
             raw = answers_from(payload)
