@@ -47,6 +47,15 @@ TEST_BOOK_DATA: dict[str, Any] = {
             "prefill_tokens_per_s": est(10_000, "tokens/s"),
             "cached_prefill_tokens_per_s": est(100_000, "tokens/s"),
         },
+        "tiered": {
+            "provider": "Test", "label": "Model with long-prompt prices",
+            "input": fig(2.0), "cached_input": fig(0.2), "output": fig(10.0),
+            "context_window": fig(1_000_000, "tokens"), "first_token_ms": est(400, "ms"),
+            "prefill_tokens_per_s": est(10_000, "tokens/s"),
+            "cached_prefill_tokens_per_s": est(100_000, "tokens/s"),
+            "long_prompt_above": fig(100_000, "input tokens"), "long_input": fig(4.0),
+            "long_cached_input": fig(0.4), "long_cache_write": fig(5.0), "long_output": fig(15.0),
+        },
         "writer": {
             "provider": "Test", "label": "Model that bills cache writes",
             "input": fig(2.0), "cached_input": fig(0.2), "cache_write": fig(2.5),
@@ -94,6 +103,7 @@ VALUES: dict[str, Any] = {
     "output_tokens": 300, "chunk_tokens": 500, "top_k": 4, "use_reranker": "yes",
     "knowledge_tokens": 1_000_000, "reindex_per_month": 4, "cache_hit_rate": 0.5,
     "training_examples": 600, "example_tokens": 1000, "epochs": 3, "retrain_per_month": 1,
+    "behaviour_retrain_per_month": 1,
     "peak_qps": 2, "min_replicas": 1, "latency_budget_ms": 1000, "hosting": "api",
     "fine_tune_hosting": "api", "generation_model": "big", "fine_tuning_offer": "small",
     "embedding_model": "e", "vector_store": "vs", "reranker": "r", "gpu": "g",
@@ -207,8 +217,9 @@ def test_added_latency_is_prompt_processing_and_retrieval_against_the_plain_prom
     # RAG: 0.11 + 2,200 ÷ 10,000 = 0.33 s → +200 ms, plus 50 + 30 + 100 ms of retrieval
     assert found["rag"].added_latency_ms == pytest.approx(380)
     assert found["rag"].first_token_ms == pytest.approx(400 + 330 + 180)
-    # fine-tuning: 1,000 prefix tokens: 0.05 + 0.005 + 0.02 = 0.075 s → 55 ms saved
-    assert found["fine_tune"].added_latency_ms == pytest.approx(-55)
+    # fine-tuning: its offer has no prompt cache, so all 1,000 + 200 tokens are processed:
+    # 0.12 s against the plain prompt's 0.13 s → 10 ms saved
+    assert found["fine_tune"].added_latency_ms == pytest.approx(-10)
 
 
 def test_the_latency_budget_decides_what_fits():
@@ -365,7 +376,10 @@ def test_a_batch_latency_answer_means_no_budget():
     [
         ("output_tokens", "1,200", 1200),
         ("cache_hit_rate", "45%", 0.45),
-        ("cache_hit_rate", "0.3", 0.3),
+        ("cache_hit_rate", "30", 0.3),  # the page's field is a percentage
+        ("cache_hit_rate", 0.3, 0.3),  # JSON (the command, an import) gives the fraction
+        ("output_tokens", "1.5k", 1500),
+        ("knowledge_tokens", "2M", 2_000_000),
         ("top_k", "8", 8),
         ("latency_budget_ms", "", None),
         ("generation_model", "writer", "writer"),
@@ -472,3 +486,45 @@ def test_sensitivity_reusing_unread_estimates_matches_re_estimating_everything(c
     quick = sensitivity(CONFIG, BOOK, values, volume, found)
     full = sensitivity(CONFIG, BOOK, values, volume, found, reuse=False)
     assert quick == full
+
+
+def test_a_prompt_past_the_long_prompt_size_pays_the_long_prices_on_everything():
+    values = {**VALUES, "generation_model": "tiered", "knowledge_tokens": 200_000}
+    found = approaches(values)
+    # long context: prefix 202,000 > 100,000 → input 10,000 × (0.5 × 202,000 × $5 + 200 × $4)
+    # / 1M = $5,058; cached 10,000 × 0.5 × 202,000 × $0.4 / 1M = $404; output × $15 = $45
+    long_context = found["long_context"]
+    assert long_context.breakdown["input"] == pytest.approx(5058)
+    assert long_context.breakdown["cached_input"] == pytest.approx(404)
+    assert long_context.breakdown["output"] == pytest.approx(45)
+    assert "long-prompt prices above 100,000 tokens" in long_context.lines[0].sums
+    # prompting's 2,200 tokens stay at the normal prices: output 10,000 × 300 × $10 / 1M
+    assert found["prompt_only"].breakdown["output"] == pytest.approx(30)
+
+
+def test_fine_tuning_without_examples_cannot_be_the_cheapest():
+    found = estimate(CONFIG, BOOK, {**VALUES, "training_examples": 0}, 10_000)
+    tuned = found.approach("fine_tune")
+    assert tuned.breakdown["training"] == 0
+    assert not tuned.trainable and not tuned.feasible
+    assert found.cheapest == "prompt_only"
+
+
+def test_own_gpus_answer_once_the_prompt_is_processed():
+    found = approaches({**VALUES, "hosting": "self_host"})
+    # no hosted model's first-token time: (0.5 × 2,000 + 200) ÷ 20,000 tokens/s = 60 ms
+    assert found["prompt_only"].first_token_ms == pytest.approx(60)
+
+
+def test_a_hybrid_with_the_knowledge_in_the_prompt_retrieves_nothing():
+    answers = clean_answers(scenario_answers("v2-offline-car-manual"), V2)
+    result = score(answers, V2)
+    assert result.lanes["knowledge"] == "in_context" and result.verdict == "hybrid"
+    found = estimate_for(answers, V2, result, {}, load_price_book(available_books()[-1]))
+    hybrid = found.approach("hybrid")
+    assert (
+        hybrid.label == V2.result_label(result) == "Hybrid (fine-tuning + knowledge in the prompt)"
+    )
+    assert hybrid.breakdown["retrieval"] == 0
+    knowledge = CONFIG.assumptions["knowledge_tokens"].by_choice[answers["kb_size"]]
+    assert hybrid.prompt_tokens >= knowledge

@@ -26,7 +26,7 @@ RUBRIC = load_rubric("v2")
 SCENARIOS = json.loads(SCENARIOS_V2_FILE.read_text(encoding="utf-8"))["scenarios"]
 KEYS = [s["id"] for s in SCENARIOS]
 EXPECT = {s["id"]: s["expect"] for s in SCENARIOS}
-SECTIONS = ["why", "flips", "matrix", "ladder", "next-steps", "answers"]
+SECTIONS = ["why", "flips", "matrix", "ladder", "numbers", "next-steps", "answers"]
 QUERY_BUDGET = 12
 
 

@@ -60,7 +60,9 @@ def estimate_for(
     """The estimate for a complete v2 assessment: its answers and scored result, the owner's
     assumption overrides and the price book it is estimated with. Approaches the rubric
     rules out stay in, marked with the rubric's reason."""
-    config = load_config(rubric.version)
+    # Each approach as the verdict's lanes shape it (a hybrid with the knowledge in the
+    # prompt retrieves nothing), labelled as the report labels it.
+    config = load_config(rubric.version).for_lanes(result.lanes)
     answers = asked(answers, result)
     values = config.resolve(answers, overrides, book)
     ruled_out = {
@@ -68,7 +70,7 @@ def estimate_for(
         for alternative in result.alternatives
         if alternative["status"] == "ruled_out"
     }
-    labels = {approach.id: approach.label for approach in rubric.approaches}
+    labels = {a.id: rubric.verdict_label(a.id, result.lanes) for a in rubric.approaches}
     return estimate(
         config, book, values, answers.get(config.volume, 0) or 0, labels=labels, ruled_out=ruled_out
     )

@@ -36,8 +36,12 @@ REQUIRED = {
 }  # fmt: skip
 # A fine-tuning offer without per-token prices (input, output) trains only: the tuned model
 # is then served on GPUs (the gpu table), as the vendor's own serving would be priced.
+# Long prompts: above `long_prompt_above` input tokens some vendors price the whole request
+# higher; a book gives all five figures or none.
+LONG_PROMPT = ("long_prompt_above", "long_input", "long_cached_input", "long_cache_write",
+               "long_output")  # fmt: skip
 OPTIONAL = {
-    "generation": ("cache_write",),
+    "generation": ("cache_write", *LONG_PROMPT),
     "fine_tuning": ("input", "cached_input", "output", "hosting"),
 }
 LATENCY = ("embedding_ms", "vector_search_ms", "rerank_ms")
@@ -148,6 +152,11 @@ def _offer(table: str, key: str, raw: Any) -> Offer:
         raise PriceBookError(f"{where}: label and provider are required")
     if ("input" in figures) != ("output" in figures):
         raise PriceBookError(f"{where}: input and output prices go together")
+    long_prices = [name for name in LONG_PROMPT if name in figures]
+    if long_prices and len(long_prices) != len(LONG_PROMPT):
+        raise PriceBookError(
+            f"{where}: the long-prompt prices go together ({', '.join(LONG_PROMPT)})"
+        )
     text = {name: str(raw[name]) for name in TEXT_FIELDS if name in raw}
     return Offer(table, key, text["label"], text["provider"], figures, text)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ CONFIG_DIR = Path(__file__).resolve().parent
 KINDS = ("number", "integer", "fraction", "choice")
 MODELS = ("generation", "fine_tuned")
 PROMPT_PARTS_DERIVED = ("retrieved_tokens",)  # chunk_tokens × top_k
+SUFFIXES = {"k": 1_000, "m": 1_000_000}  # "2M" queries, "50k" tokens
 
 
 class EstimatorConfigError(ValueError):
@@ -43,7 +44,12 @@ class ApproachPrompt:
     per_query: tuple[str, ...]
     model: str  # "generation" or "fine_tuned"
     retrieval: bool
-    training: bool
+    training: str  # the assumption giving training runs a month; "" for none
+    # Other prompts by the verdict's lanes: ((lane, value, prompt), ...)
+    when: tuple[tuple[str, str, ApproachPrompt], ...] = ()
+
+    def for_lanes(self, lanes: Mapping[str, str]) -> ApproachPrompt:
+        return next((p for lane, value, p in self.when if lanes.get(lane) == value), self)
 
 
 @dataclass(frozen=True)
@@ -98,8 +104,8 @@ class Assumption:
         value = _as_number(raw)
         if value is None:
             raise InvalidAssumption(self.id, f"{self.label}: enter a number")
-        if self.kind == "fraction" and isinstance(raw, str) and raw.strip().endswith("%"):
-            value /= 100
+        if self.kind == "fraction" and isinstance(raw, str):
+            value /= 100  # typed as a percentage ("80" or "80%"); JSON gives the fraction
         if self.kind == "integer" and value != int(value):
             raise InvalidAssumption(self.id, f"{self.label}: enter a whole number")
         if value == int(value) and self.kind != "fraction":
@@ -128,8 +134,9 @@ def _as_number(raw: Any) -> float | None:
             return 1e308 if raw > 0 else -1e308
     elif isinstance(raw, str):
         text = raw.strip().replace(",", "").replace("_", "").removesuffix("%").strip()
+        scale = SUFFIXES.get(text[-1:].lower(), 1) if text else 1
         try:
-            value = float(text)
+            value = float(text[:-1] if scale != 1 else text) * scale
         except ValueError:
             return None
     else:
@@ -144,6 +151,11 @@ class EstimatorConfig:
     volume: str  # the question whose answer is the monthly volume
     approaches: Mapping[str, ApproachPrompt]
     assumptions: Mapping[str, Assumption]
+
+    def for_lanes(self, lanes: Mapping[str, str]) -> EstimatorConfig:
+        """The approaches' prompts as the verdict's lanes shape them (see `when`)."""
+        approaches = {key: prompt.for_lanes(lanes) for key, prompt in self.approaches.items()}
+        return replace(self, approaches=approaches)
 
     def defaults(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         return {a.id: a.default_for(answers) for a in self.assumptions.values()}
@@ -195,13 +207,21 @@ def _approach(approach_id: str, raw: Mapping[str, Any], assumption_ids: set[str]
         raise EstimatorConfigError(f"approaches.{approach_id}: unknown prompt parts {unknown}")
     if raw.get("model") not in MODELS:
         raise EstimatorConfigError(f"approaches.{approach_id}: model must be one of {MODELS}")
+    training = raw.get("training", "")
+    if training and training not in assumption_ids:
+        raise EstimatorConfigError(f"approaches.{approach_id}: training names no assumption")
+    base = {key: value for key, value in raw.items() if key != "when"}
     return ApproachPrompt(
         id=approach_id,
         prefix=tuple(raw.get("prefix", ())),
         per_query=tuple(raw.get("per_query", ())),
         model=raw["model"],
         retrieval=bool(raw.get("retrieval", False)),
-        training=bool(raw.get("training", False)),
+        training=training,
+        when=tuple(
+            (case["lane"], case["value"], _approach(approach_id, base | case, assumption_ids))
+            for case in raw.get("when", ())
+        ),
     )
 
 

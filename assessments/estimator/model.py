@@ -62,6 +62,8 @@ class ApproachEstimate:
     latency_sums: str
     ruled_out: str | None  # the rubric's reason, when v2 rules this approach out
     gpu: GpuSizing | None = None  # self-hosted: how its GPU bill scales
+    model: str = ""  # what answers the queries (written out for the estimate shown)
+    trainable: bool = True  # False: it trains, and there are no examples to train on
     # The assumptions this estimate read (None: not recorded); changing any other one cannot
     # change it, so sensitivity reuses it.
     reads: frozenset[str] | None = None
@@ -77,10 +79,10 @@ class ApproachEstimate:
 
     @property
     def feasible(self) -> bool:
-        """Could be chosen on cost: not ruled out, fits the context window and the budget."""
-        return (
-            self.ruled_out is None and self.fits_context and self.fits_latency_budget is not False
-        )
+        """Could be chosen on cost: not ruled out, trainable if it trains, fits the context
+        window and the budget."""
+        fits = self.fits_context and self.fits_latency_budget is not False
+        return self.ruled_out is None and self.trainable and fits
 
     @property
     def breakdown(self) -> dict[str, float]:
@@ -142,6 +144,8 @@ class Estimate:
                     "fits_context": a.fits_context,
                     "hosting": a.hosting,
                     "ruled_out": a.ruled_out,
+                    "model": a.model,
+                    "trainable": a.trainable,
                     "feasible": a.feasible,
                     "breakdown": {part: round(usd, 2) for part, usd in a.breakdown.items()},
                 }
@@ -233,20 +237,38 @@ def serving_of(prompt: ApproachPrompt, values: Mapping[str, Any], book: PriceBoo
     return "api" if offer.serves_per_token else "self_host"
 
 
+def _model_offer(x: _Inputs, prompt: ApproachPrompt) -> Offer:
+    if prompt.model == "generation":
+        return x.offer("generation", "generation_model")
+    return x.offer("fine_tuning", "fine_tuning_offer")
+
+
+def model_label(prompt: ApproachPrompt, values: Mapping[str, Any], book: PriceBook) -> str:
+    """What answers the queries: the hosted model or offer, or the GPU an open model runs on."""
+    if serving_of(prompt, values, book) == "self_host":
+        return f"an open model on {book.offer('gpu', values['gpu']).label}"
+    table, key = (
+        ("generation", "generation_model")
+        if prompt.model == "generation"
+        else ("fine_tuning", "fine_tuning_offer")
+    )
+    return book.offer(table, values[key]).label
+
+
 def _api_tokens(x: _Inputs, prompt: ApproachPrompt, prefix: float, per_query: float) -> None:
     """Per query: (1 − h) × P at the cache-write price (input where writing costs nothing
     more) + D at the input price; h × P at the cached price; O at the output price."""
     q, h, out = x.monthly_queries, x.values["cache_hit_rate"], x.values["output_tokens"]
-    if prompt.model == "generation":
-        offer = x.offer("generation", "generation_model")
-    else:
-        offer = x.offer("fine_tuning", "fine_tuning_offer")
-    price_in = offer["input"]
-    price_write = offer.get("cache_write") or price_in
-    price_cached = offer.get("cached_input")
+    offer = _model_offer(x, prompt)
+    # Some vendors price a whole request higher once its prompt passes a size.
+    threshold = offer.get("long_prompt_above")
+    tier = "long_" if threshold is not None and prefix + per_query > threshold else ""
+    price_in, price_out = offer[f"{tier}input"], offer[f"{tier}output"]
+    price_write = offer.get(f"{tier}cache_write") or price_in
+    price_cached = offer.get(f"{tier}cached_input")
     if price_cached is None:  # no prompt cache for this model: every token at input price
         price_cached = price_in
-    name = offer.label
+    name = offer.label + (f", long-prompt prices above {num(threshold)} tokens" if tier else "")
     x.add(
         "input",
         q * ((1 - h) * prefix * price_write + per_query * price_in) / MILLION,
@@ -264,8 +286,8 @@ def _api_tokens(x: _Inputs, prompt: ApproachPrompt, prefix: float, per_query: fl
     )
     x.add(
         "output",
-        q * out * offer["output"] / MILLION,
-        lambda: f"{num(q)} queries × {num(out)} tokens × ${offer['output']:g} per 1M",
+        q * out * price_out / MILLION,
+        lambda: f"{num(q)} queries × {num(out)} tokens × ${price_out:g} per 1M",
     )
     hosting = offer.get("hosting")
     if hosting:
@@ -380,10 +402,11 @@ def _retrieval(x: _Inputs) -> None:
     )
 
 
-def _training(x: _Inputs) -> float:
+def _training(x: _Inputs, runs_assumption: str) -> float:
     """Each run trains examples × tokens per example × epochs tokens; runs a month from the
-    re-training assumption. Returns the cost of one run (the first one is paid once)."""
+    approach's re-training assumption. Returns the cost of one run (the first is paid once)."""
     v = x.values
+    runs = v[runs_assumption]
     tokens = v["training_examples"] * v["example_tokens"] * v["epochs"]
     if not trains_on_own_gpus(v):
         offer = x.offer("fine_tuning", "fine_tuning_offer")
@@ -404,9 +427,9 @@ def _training(x: _Inputs) -> float:
 
     x.add(
         "training",
-        v["retrain_per_month"] * per_run,
+        runs * per_run,
         lambda: (
-            f"{num(v['retrain_per_month'])} runs a month × {how()} "
+            f"{num(runs)} run{'' if runs == 1 else 's'} a month × {how()} "
             f"({num(v['training_examples'])} examples × {num(v['example_tokens'])} tokens × "
             f"{num(v['epochs'])} epochs)"
         ),
@@ -426,11 +449,20 @@ def _prompt_seconds(
     return ((1 - h) * prefix + per_query) / prefill + cached_seconds
 
 
-def _speeds(book: PriceBook, values: Mapping[str, Any], hosting: str) -> tuple[float, float | None]:
+def _speeds(
+    book: PriceBook, values: Mapping[str, Any], prompt: ApproachPrompt, hosting: str
+) -> tuple[float, float | None]:
+    """(prefill, cached prefill) speeds in tokens/s; None: a cached prefix costs no time.
+    Own GPUs skip a cached prefix (prefix caching); a hosted fine-tuned model runs as fast as
+    the base model, with no cache speed-up where it has no cached price."""
     if hosting == "self_host":
         return book.offer("gpu", values["gpu"])["prefill_tokens_per_s"], None
     model = book.offer("generation", values["generation_model"])
-    return model["prefill_tokens_per_s"], model["cached_prefill_tokens_per_s"]
+    prefill, cached = model["prefill_tokens_per_s"], model["cached_prefill_tokens_per_s"]
+    if prompt.model != "generation":
+        offer = book.offer("fine_tuning", values["fine_tuning_offer"])
+        cached = cached if offer.get("cached_input") is not None else prefill
+    return prefill, cached
 
 
 def _prompt_sizes(x: _Inputs, prompt: ApproachPrompt) -> tuple[float, float]:
@@ -463,7 +495,7 @@ def estimate_approach(
         sizing = _self_hosted(x, prefix, per_query)
     if prompt.retrieval:
         _retrieval(x)
-    one_off = _training(x) if prompt.training else 0.0
+    one_off = _training(x, prompt.training) if prompt.training else 0.0
     fixed = sum(line.monthly_usd for line in x.lines if line.fixed)
     variable = sum(line.monthly_usd for line in x.lines if not line.fixed)
     per_query_usd = variable / monthly_queries if monthly_queries else _unit_cost(x, prompt)
@@ -491,6 +523,9 @@ def estimate_approach(
         latency_sums=sums,
         ruled_out=ruled_out,
         gpu=sizing,
+        model=model_label(prompt, values, book) if explain else "",
+        # Nothing to train on: it cannot be built, whatever it would cost.
+        trainable=not prompt.training or values["training_examples"] > 0,
         reads=frozenset(values.read) if isinstance(values, _Recorded) else None,
     )
 
@@ -515,12 +550,14 @@ def _latency(
     """Added time to first token: this prompt's processing minus the baseline's, plus the
     retrieval stages (embedding + search + reranking). First token: the model's time to
     first token for a short prompt + this prompt's processing + retrieval."""
-    speeds = _speeds(book, values, hosting)
+    speeds = _speeds(book, values, prompt, hosting)
     baseline = config.approaches[config.baseline]
     x = _Inputs(config, book, values, 0)
     base_prefix, base_per_query = _prompt_sizes(x, baseline)
     seconds = _prompt_seconds(values, speeds, prefix, per_query)
-    base_seconds = _prompt_seconds(values, speeds, base_prefix, base_per_query)
+    # The plain prompt as it is served: the base model, where the base model runs.
+    base_speeds = _speeds(book, values, baseline, serving_of(baseline, values, book))
+    base_seconds = _prompt_seconds(values, base_speeds, base_prefix, base_per_query)
     retrieval_ms = 0.0
     stages = []
     if prompt.retrieval:
@@ -533,7 +570,13 @@ def _latency(
             for name in names
         ]
     added = 1000 * (seconds - base_seconds) + retrieval_ms
-    start = book.offer("generation", values["generation_model"])["first_token_ms"]
+    # A hosted model's first token for a short prompt (network and queue included); own
+    # GPUs answer once the prompt is processed.
+    start = (
+        0
+        if hosting == "self_host"
+        else book.offer("generation", values["generation_model"])["first_token_ms"]
+    )
     first = start + 1000 * seconds + retrieval_ms
     if not explain:
         return added, first, ""
