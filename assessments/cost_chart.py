@@ -48,7 +48,7 @@ LOOKS = (
     ("#7b4fa0", "10 4 2 4"),
     ("#8a6d00", "14 6"),
 )
-RULED_OUT_COLOUR = "#9aa8b8"
+RULED_OUT_COLOUR = "#7d8b99"  # 3.5:1 on white
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,11 @@ def cost_chart(
     legend_y = plot_bottom + AXIS_LABELS + 8
     lines = []
     for index, one in enumerate(series):
-        label = one.label + (" (ruled out)" if one.ruled_out else "")
+        label = (
+            one.label
+            + (" (ruled out)" if one.ruled_out else "")
+            + (" (verdict)" if one.emphasised else "")
+        )
         wrapped = wrap_text(label, layout.width - LEGEND_TEXT_X - 4, LEGEND_FONT)
         colour, dash = LOOKS[index % len(LOOKS)]
         if one.ruled_out:  # greyed, its dash kept so the grey lines stay apart

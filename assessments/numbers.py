@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 from assessments.cost_chart import NARROW, TABLE_VOLUMES, VOLUMES, CostChart, Series, cost_chart
 from assessments.estimator import (
@@ -86,6 +87,7 @@ class RowView(TemplateData):
     is_verdict: bool
     one_off: str
     hosting: str
+    model: str  # what answers its queries
     lines: tuple[LineView, ...]
     latency_sums: str
 
@@ -114,6 +116,7 @@ class SourceView(TemplateData):
     source: str
     estimate: str
     note: str
+    site: str  # the source's host, as the link reads
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,40 @@ class NumbersView(TemplateData):
 
 
 HOSTING = {"api": "Hosted API", "self_host": "Own GPUs"}
+# A price book figure's name as people read it.
+FIGURE_NAMES = {
+    "input": "input price", "cached_input": "cached input price",
+    "cache_write": "cache write price", "output": "output price",
+    "context_window": "context window", "first_token_ms": "time to first token",
+    "prefill_tokens_per_s": "prompt processing speed",
+    "cached_prefill_tokens_per_s": "cached prompt processing speed",
+    "long_prompt_above": "long-prompt prices from", "long_input": "long-prompt input price",
+    "long_cached_input": "long-prompt cached input price",
+    "long_cache_write": "long-prompt cache write price", "long_output": "long-prompt output price",
+    "training": "training price", "hosting": "hosting price", "price": "price",
+    "dimensions": "vector size", "minimum": "monthly minimum", "storage": "storage price",
+    "reads": "read price", "writes": "write price",
+    "read_units_per_query": "read units per query",
+    "write_units_per_record": "write units per chunk",
+    "hourly": "price", "decode_tokens_per_s": "output speed",
+    "training_tokens_per_s": "training speed", "embedding_ms": "Embedding a query",
+    "vector_search_ms": "Searching the vector store", "rerank_ms": "Reranking",
+}  # fmt: skip
+# Units of money in the price books, and how a price reads with them.
+MONEY_UNITS = {
+    "1M tokens": "per 1M tokens", "1M training tokens": "per 1M training tokens",
+    "1M read units": "per 1M read units", "1M write units": "per 1M write units",
+    "1k searches": "per 1,000 searches", "GB-month": "per GB a month",
+    "GPU-hour": "per GPU-hour", "hour": "an hour", "month": "a month",
+}  # fmt: skip
+
+
+def _figure_value(figure: Any) -> str:
+    """A figure as a CFO reads it: dollars with what they buy, or a quantity with its unit."""
+    if figure.per in MONEY_UNITS:
+        amount = f"${figure.value:,.2f}" if figure.value >= 0.1 else f"${figure.value:g}"
+        return f"{amount} {MONEY_UNITS[figure.per]}"
+    return f"{num(figure.value)} {figure.per}"
 
 
 def _latency_text(ms: float) -> str:
@@ -148,6 +185,8 @@ def _latency_text(ms: float) -> str:
 def _why_not(approach: ApproachEstimate, budget: Any) -> str:
     if approach.ruled_out:
         return f"Ruled out: {approach.ruled_out}"
+    if not approach.trainable:
+        return "No training examples yet: there is nothing to train on."
     if not approach.fits_context:
         return f"Its prompt ({num(approach.prompt_tokens)} tokens) does not fit the context window."
     if approach.fits_latency_budget is False:
@@ -177,6 +216,7 @@ def _row(approach: ApproachEstimate, numbers: Numbers) -> RowView:
         is_verdict=approach.approach == numbers.result.verdict,
         one_off=usd(approach.one_off_usd) if approach.one_off_usd else "",
         hosting=HOSTING[approach.hosting],
+        model=approach.model,
         lines=tuple(
             LineView(PARTS[line.part], usd(line.monthly_usd), line.sums, line.fixed)
             for line in approach.lines
@@ -195,8 +235,9 @@ def _cheapest_note(numbers: Numbers) -> str:
     verdict_label = numbers.rubric.result_label(result)
     if estimate.cheapest is None:
         return (
-            "No approach fits every constraint at this volume (ruled out, too large for the "
-            f"context window, or over the latency budget); the rules chose {verdict_label}."
+            "No approach is possible on every count at this volume (each is ruled out, too "
+            "large for the context window, over the latency budget or without examples to "
+            f"train on); the rules chose {verdict_label}."
         )
     if estimate.cheapest == result.verdict:
         return ""
@@ -205,19 +246,28 @@ def _cheapest_note(numbers: Numbers) -> str:
     reason = next(
         (a["reason"] for a in result.alternatives if a["approach"] == estimate.cheapest), ""
     )
+    models = ""
+    if cheap.model != chosen.model:  # much of the difference may be the model, not the approach
+        models = f"; it runs on {cheap.model}, the verdict on {chosen.model}"
     return (
         f"{cheap.label} would cost less at this volume ({usd(cheap.monthly_cost_usd)} against "
-        f"{usd(chosen.monthly_cost_usd)} a month), but the rules chose {verdict_label}: {reason}"
+        f"{usd(chosen.monthly_cost_usd)} a month{models}), but the rules chose {verdict_label}: "
+        f"{reason}"
     ).rstrip(": ")
 
 
 def _break_evens(numbers: Numbers) -> tuple[str, ...]:
-    return tuple(
-        f"{index}. {_label(numbers, point.cheaper_below)} costs less below "
-        f"{point.monthly_queries:,.0f} queries a month, {_label(numbers, point.cheaper_above)} "
-        f"above (both {usd(point.monthly_cost_usd)} a month there)."
-        for index, point in enumerate(numbers.estimate.break_even, start=1)
-    )
+    """One sentence per break-even, in the order the chart numbers them."""
+    lines = []
+    for point in numbers.estimate.break_even:
+        outside = not VOLUMES[0] <= point.monthly_queries <= VOLUMES[-1]
+        lines.append(
+            f"{_label(numbers, point.cheaper_below)} costs less below "
+            f"{point.monthly_queries:,.0f} queries a month, {_label(numbers, point.cheaper_above)} "
+            f"above (both {usd(point.monthly_cost_usd)} a month there)"
+            + (", outside the chart's 1,000 to 10 million." if outside else ".")
+        )
+    return tuple(lines)
 
 
 def _shown(assumption: Assumption, value: Any, book: PriceBook) -> str:
@@ -237,14 +287,16 @@ def _sensitivity(numbers: Numbers) -> tuple[str, ...]:
         assumption = config.assumptions[item.assumption]
         low, high = _shown(assumption, item.low, book), _shown(assumption, item.high, book)
         text = f"{item.label} ({_shown(assumption, item.value, book)}; tried {low} and {high}): "
+        cheapest = _label(numbers, estimate.cheapest)
         if item.flips:
             ends = {item.cheapest_low, item.cheapest_high} - {estimate.cheapest}
-            others = " or ".join(
-                _label(numbers, a) if a else "no approach that fits" for a in sorted(ends, key=str)
-            )
-            text += f"the cheapest feasible approach becomes {others}."
+            others = " or ".join(_label(numbers, a) if a else "none" for a in sorted(ends, key=str))
+            text += f"the cheapest possible approach changes from {cheapest} to {others}."
         else:
-            text += f"moves the cheapest approach's monthly cost by up to {usd(item.moves_usd)}."
+            text += (
+                f"moves the monthly cost of {cheapest} (the cheapest possible) by up to "
+                f"{usd(item.moves_usd)}."
+            )
         lines.append(text)
     return tuple(lines)
 
@@ -327,6 +379,13 @@ def _input_value(assumption: Assumption, value: Any) -> str:
     return str(value)
 
 
+def _source(what: str, figure: Any) -> SourceView:
+    return SourceView(
+        what, _figure_value(figure), figure.source, figure.estimate, figure.note,
+        urlparse(figure.source).netloc,
+    )  # fmt: skip
+
+
 def _sources(numbers: Numbers) -> tuple[SourceView, ...]:
     """Every figure the estimate used, with where it was read (or why it is an estimate)."""
     values, book = numbers.values, numbers.book
@@ -342,22 +401,10 @@ def _sources(numbers: Numbers) -> tuple[SourceView, ...]:
     for table, key in chosen:
         offer = book.offer(table, key)
         rows += [
-            SourceView(
-                f"{offer.label}: {name.replace('_', ' ')}",
-                f"{num(figure.value)} per {figure.per}"
-                if figure.per.startswith("1")
-                else f"{num(figure.value)} {figure.per}",
-                figure.source,
-                figure.estimate,
-                figure.note,
-            )
+            _source(f"{offer.label}: {FIGURE_NAMES.get(name, name)}", figure)
             for name, figure in offer.figures.items()
         ]
-    rows += [
-        SourceView(name.replace("_ms", "").replace("_", " ").capitalize() + " time",
-                   f"{num(figure.value)} ms", figure.source, figure.estimate, figure.note)
-        for name, figure in book.latency.items()
-    ]  # fmt: skip
+    rows += [_source(FIGURE_NAMES[name], figure) for name, figure in book.latency.items()]
     return tuple(rows)
 
 
@@ -375,7 +422,11 @@ def present_numbers(
         price_book_title=book.title,
         price_book_read_on=f"{book.read_on:%-d %B %Y}",
         volume=f"{estimate.monthly_queries:,}",
-        budget="no budget" if budget is None else f"{num(budget)} ms to the first token",
+        budget=(
+            "no latency budget (batch)"
+            if budget is None
+            else f"a budget of {num(budget)} ms to the first token"
+        ),
         rows=tuple(_row(a, numbers) for a in estimate.approaches),
         cheapest_note=_cheapest_note(numbers),
         break_evens=_break_evens(numbers),

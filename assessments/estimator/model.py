@@ -29,7 +29,7 @@ PARTS = {
     "input": "Input tokens",
     "cached_input": "Cached input",
     "output": "Output tokens",
-    "retrieval": "Embeddings and vector store",
+    "retrieval": "Embeddings, vector store and reranking",
     "training": "Training and re-training",
     "hosting": "Hosting",
 }

@@ -14,8 +14,8 @@ from assessments.numbers import Numbers, numbers_for, present_numbers
 from assessments.services import evaluate_assessment, save_assumptions
 
 PAGE = "assessments/numbers.html"
-SAVED = "Assumptions saved; the numbers below use them."
-RESET = "Back to the defaults; the numbers below use them."
+SAVED = "Assumptions saved; the numbers use them."
+RESET = "Back to the defaults; the numbers use them."
 
 
 def _numbers(assessment: Assessment) -> Numbers | None:
@@ -50,7 +50,7 @@ def assessment_numbers(request: HttpRequest, pk: int) -> HttpResponse:
     resets = request.POST.getlist("reset")
     values, errors = numbers.config.parse_edits(request.POST, numbers.book)
     if errors and not resets:  # nothing is saved; the form shows what was typed
-        messages_ = [f"{message}." for message in errors.values()]
+        messages_ = [(key, f"{message}.") for key, message in errors.items()]
         return _render(request, assessment, numbers, typed=request.POST.dict(), errors=errors,
                        form_errors=messages_, status=422)  # fmt: skip
     defaults = numbers.config.defaults(

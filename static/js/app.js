@@ -225,6 +225,45 @@
     details.open = true;
   }
 
+  // Run the numbers: a recalculation redraws the numbers and the form together. Keep open
+  // the panels that were open ("Show the sums", ...), and give focus back to the field a
+  // Reset button reset (the button itself is gone once the value is the default again).
+  var openPanels = [];
+  var resetField = null;
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("#numbers-work button[name=reset]") : null;
+    resetField = button ? button.value : null;
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var work = document.getElementById("numbers-work");
+    if (work && event.detail.target === work) {
+      openPanels = Array.prototype.map.call(work.querySelectorAll("details[open]"), function (panel) {
+        return panel.classList[0];
+      });
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var work = document.getElementById("numbers-work");
+    if (!work) {
+      return;
+    }
+    openPanels.forEach(function (name) {
+      var panel = work.querySelector("details." + name);
+      if (panel) {
+        panel.open = true;
+      }
+    });
+    openPanels = [];
+    if (resetField) {
+      var field = resetField === "all" ? work.querySelector(".assumptions-form input, .assumptions-form select")
+        : document.getElementById("a-" + resetField);
+      if (field) {
+        field.focus();
+      }
+      resetField = null;
+    }
+  });
+
   document.addEventListener("htmx:sendError", function (event) {
     showFailure(event, "Not saved: the server could not be reached. Your choice is still selected; change it again or use “Save all answers” when you are back online.");
   });

@@ -95,7 +95,7 @@ def test_change_an_assumption_in_place_keep_it_and_reset_it(
     change_with_htmx(page, "#a-output_tokens", NEW_OUTPUT)
     expect(page).to_have_url(live_server.url + numbers_path(v2_assessment))
     expect(monthly_cost(page)).not_to_have_text(before_cost)
-    expect(page.locator("form.assumptions-form .saved")).to_contain_text("Assumptions saved")
+    expect(page.locator("#numbers-work .saved")).to_contain_text("Assumptions saved")
     expect(page.locator("table.numbers-table caption")).to_contain_text(
         "1 assumption changed from the defaults"
     )
@@ -119,7 +119,7 @@ def test_change_an_assumption_in_place_keep_it_and_reset_it(
     assert posted.value.status == 200
     expect(monthly_cost(page)).to_have_text(before_cost)
     expect(page.locator("#a-output_tokens")).to_have_value(DEFAULT_OUTPUT)
-    expect(page.locator("form.assumptions-form .saved")).to_contain_text("Back to the defaults")
+    expect(page.locator("#numbers-work .saved")).to_contain_text("Back to the defaults")
     expect(page.get_by_role("button", name="Reset all to the defaults")).to_have_count(0)
     assert chart_points(page) == before_points
     assert loaded(v2_assessment).assumptions == {}
@@ -147,9 +147,7 @@ def test_a_bad_value_saves_nothing_and_says_why_next_to_the_field(
             with page.expect_response(is_numbers_post) as posted:
                 page.get_by_role("button", name="Save and recalculate").click()
             assert posted.value.status == 422
-        expect(page.locator("form.assumptions-form .form-errors")).to_contain_text(
-            "Nothing was saved"
-        )
+        expect(page.locator("#numbers-work .form-errors")).to_contain_text("Nothing was saved")
         field = page.locator(".field.assumption").filter(has=page.locator("#a-output_tokens"))
         expect(field).to_have_class(re.compile(r"\bfield-invalid\b"))
         expect(field.locator("#a-output_tokens-error")).to_have_text("Output: enter a number")
@@ -269,3 +267,25 @@ def test_the_chart_fits_a_phone(
         assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
     finally:
         context.close()
+
+
+def test_a_recalculation_keeps_open_panels_open_and_a_reset_gives_focus_back(
+    live_server, page: Page, js_errors, owner_with_password, v2_assessment
+):
+    log_in(page, live_server, numbers_path(v2_assessment), owner_with_password.username)
+    sums = page.locator("section#numbers details.sums")
+    sums.locator("summary").click()
+    expect(sums).to_have_attribute("open", "")
+
+    change_with_htmx(page, "#a-output_tokens", NEW_OUTPUT)
+    expect(page.locator("#numbers-work .saved")).to_contain_text("Assumptions saved")
+    expect(page.locator("section#numbers details.sums")).to_have_attribute("open", "")
+    expect(page.locator("#numbers-status")).to_contain_text("Assumptions saved")
+
+    reset = page.get_by_role("button", name=re.compile(r"^Reset to 300 tokens"))
+    with page.expect_response(is_numbers_post):
+        reset.focus()
+        page.keyboard.press("Enter")
+    expect(page.locator("#a-output_tokens")).to_have_value(DEFAULT_OUTPUT)
+    expect(page.locator("#a-output_tokens")).to_be_focused()
+    assert js_errors == []
