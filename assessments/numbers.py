@@ -14,6 +14,7 @@ from assessments.estimator import (
     Estimate,
     EstimatorConfig,
     PriceBook,
+    asked,
     estimate_for,
     has_estimator,
     load_config,
@@ -36,6 +37,10 @@ class Numbers:
     answers: Mapping[str, Any]
     result: Any
     rubric: Any
+
+    def defaults(self) -> dict[str, Any]:
+        """Each assumption's default for these answers (those the verdict read)."""
+        return self.config.defaults(asked(self.answers, self.result))
 
 
 def numbers_for(assessment: Any, evaluation: Any) -> Numbers | None:
@@ -339,9 +344,7 @@ def assumption_views(
     """The assumptions by group: each value used, its default for these answers, whether the
     owner changed it; on a refused edit, what was typed and why it was refused."""
     typed, errors = typed or {}, errors or {}
-    defaults = numbers.config.defaults(
-        {q: v for q, v in numbers.answers.items() if q not in set(numbers.result.not_asked)}
-    )
+    defaults = numbers.defaults()
     book = numbers.book
     groups = []
     for group, assumptions in numbers.config.groups():

@@ -200,7 +200,10 @@ def save_assumptions(
     under the row lock, and return what is stored. A value equal to its default is not kept,
     so it goes on following the answers; `resets` (ids, or "all") drop edits."""
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    stored = {} if "all" in resets else dict(locked.assumptions)
+    if "all" in resets:
+        values, stored = {}, {}
+    else:
+        stored = dict(locked.assumptions)
     for assumption_id in resets:
         stored.pop(assumption_id, None)
     for assumption_id, value in values.items():

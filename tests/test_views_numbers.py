@@ -198,3 +198,15 @@ def test_the_report_s_queries_do_not_grow_with_the_numbers(
 
 def test_a_v1_factory_assessment_records_a_price_book_too(project):
     assert V1AssessmentFactory(project=project).price_book == current_book_id()
+
+
+def test_a_reset_keeps_what_else_was_typed_and_a_bad_value_blocks_both(owner_client, v2_assessment):
+    url = numbers_url(v2_assessment)
+    owner_client.post(url, {"top_k": "8"})
+    # Without JavaScript a Reset button posts the whole form: the other edit is kept.
+    owner_client.post(url, {"reset": "top_k", "top_k": "8", "output_tokens": "900"})
+    assert loaded(v2_assessment).assumptions == {"output_tokens": 900}
+    refused = owner_client.post(url, {"reset": "output_tokens", "output_tokens": "900",
+                                      "chunk_tokens": "lots"})  # fmt: skip
+    assert refused.status_code == 422
+    assert loaded(v2_assessment).assumptions == {"output_tokens": 900}

@@ -32,6 +32,7 @@ __all__ = [
     "InvalidAssumption",
     "PriceBook",
     "PriceBookError",
+    "asked",
     "available_books",
     "current_book_id",
     "estimate_for",

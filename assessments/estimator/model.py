@@ -237,29 +237,25 @@ def serving_of(prompt: ApproachPrompt, values: Mapping[str, Any], book: PriceBoo
     return "api" if offer.serves_per_token else "self_host"
 
 
-def _model_offer(x: _Inputs, prompt: ApproachPrompt) -> Offer:
+def model_offer(prompt: ApproachPrompt, values: Mapping[str, Any], book: PriceBook) -> Offer:
+    """The hosted model (or fine-tuning offer) the approach's prompt is priced with."""
     if prompt.model == "generation":
-        return x.offer("generation", "generation_model")
-    return x.offer("fine_tuning", "fine_tuning_offer")
+        return book.offer("generation", values["generation_model"])
+    return book.offer("fine_tuning", values["fine_tuning_offer"])
 
 
 def model_label(prompt: ApproachPrompt, values: Mapping[str, Any], book: PriceBook) -> str:
     """What answers the queries: the hosted model or offer, or the GPU an open model runs on."""
     if serving_of(prompt, values, book) == "self_host":
         return f"an open model on {book.offer('gpu', values['gpu']).label}"
-    table, key = (
-        ("generation", "generation_model")
-        if prompt.model == "generation"
-        else ("fine_tuning", "fine_tuning_offer")
-    )
-    return book.offer(table, values[key]).label
+    return model_offer(prompt, values, book).label
 
 
 def _api_tokens(x: _Inputs, prompt: ApproachPrompt, prefix: float, per_query: float) -> None:
     """Per query: (1 − h) × P at the cache-write price (input where writing costs nothing
     more) + D at the input price; h × P at the cached price; O at the output price."""
     q, h, out = x.monthly_queries, x.values["cache_hit_rate"], x.values["output_tokens"]
-    offer = _model_offer(x, prompt)
+    offer = model_offer(prompt, x.values, x.book)
     # Some vendors price a whole request higher once its prompt passes a size.
     threshold = offer.get("long_prompt_above")
     tier = "long_" if threshold is not None and prefix + per_query > threshold else ""

@@ -28,6 +28,7 @@ def _render(request: HttpRequest, assessment: Assessment, numbers: Numbers | Non
     view = None
     if numbers is not None:
         view = present_numbers(numbers, extra.pop("typed", None), extra.pop("errors", None))
+    status = extra.pop("status", 200)
     context = {
         "assessment": assessment,
         "project": assessment.project,
@@ -35,7 +36,7 @@ def _render(request: HttpRequest, assessment: Assessment, numbers: Numbers | Non
         "has_estimator": has_estimator(assessment.rubric_version),
         **extra,
     }
-    return render(request, template, context, status=extra.get("status", 200))
+    return render(request, template, context, status=status)
 
 
 @login_required
@@ -47,16 +48,14 @@ def assessment_numbers(request: HttpRequest, pk: int) -> HttpResponse:
         return _render(request, assessment, numbers)
     if numbers is None:  # nothing to change yet: the page says why
         return redirect("assessment_numbers", pk=assessment.pk)
+    # The whole form comes with every post (a Reset button too), so nothing typed is lost.
     resets = request.POST.getlist("reset")
     values, errors = numbers.config.parse_edits(request.POST, numbers.book)
-    if errors and not resets:  # nothing is saved; the form shows what was typed
+    if errors:  # nothing is saved; the form shows what was typed
         messages_ = [(key, f"{message}.") for key, message in errors.items()]
         return _render(request, assessment, numbers, typed=request.POST.dict(), errors=errors,
                        form_errors=messages_, status=422)  # fmt: skip
-    defaults = numbers.config.defaults(
-        {q: v for q, v in numbers.answers.items() if q not in set(numbers.result.not_asked)}
-    )
-    save_assumptions(assessment, {} if resets else values, defaults, resets=resets)
+    save_assumptions(assessment, values, numbers.defaults(), resets=resets)
     notice = RESET if resets else SAVED
     if not request.htmx:
         messages.success(request, notice)
