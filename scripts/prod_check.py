@@ -373,7 +373,12 @@ class Session:
         path = f"/assessments/{assessment_id}/report/"
         report = expect_status(self.user.get(path), 200, f"GET {path}")
         check(EXPECTED_VERDICT in report.text, f"the report does not say {EXPECTED_VERDICT!r}")
-        self.step(f"GET the report -> 200, verdict {EXPECTED_VERDICT}")
+        # Run the numbers: the price book and estimator data ship with the app.
+        check(
+            'id="numbers"' in report.text and 'class="cost-chart"' in report.text,
+            "the report has no Run the numbers section with its cost chart",
+        )
+        self.step(f"GET the report -> 200, verdict {EXPECTED_VERDICT}, with its cost numbers")
         return report
 
     def static_file(self, page: Response) -> None:
