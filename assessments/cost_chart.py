@@ -166,7 +166,7 @@ def cost_chart(
         wrapped = wrap_text(label, layout.width - LEGEND_TEXT_X - 4, LEGEND_FONT)
         colour, dash = LOOKS[index % len(LOOKS)]
         if one.ruled_out:  # greyed, its dash kept so the grey lines stay apart
-            colour, dash = RULED_OUT_COLOUR, dash or "3 3"
+            colour, dash = RULED_OUT_COLOUR, dash or "12 3"
         lines.append(
             CostLine(
                 approach=one.approach,

@@ -21,7 +21,15 @@ from assessments.estimator import (
     load_price_book,
 )
 from assessments.estimator.config import Assumption
-from assessments.estimator.model import PARTS, ApproachEstimate, costs_at, num, usd
+from assessments.estimator.model import (
+    PARTS,
+    ApproachEstimate,
+    costs_at,
+    num,
+    price,
+    trains_on_own_gpus,
+    usd,
+)
 from assessments.template_data import TemplateData
 
 
@@ -87,6 +95,7 @@ class RowView(TemplateData):
     fits: str  # "Yes", "No" or "No budget"
     fits_class: str  # "yes", "no", "none"
     feasible: bool
+    greyed: bool  # ruled out, or cannot be built: not an option whatever it costs
     why_not: str  # why it cannot be chosen on cost (ruled out, context, budget)
     is_cheapest: bool
     is_verdict: bool
@@ -176,8 +185,7 @@ MONEY_UNITS = {
 def _figure_value(figure: Any) -> str:
     """A figure as a CFO reads it: dollars with what they buy, or a quantity with its unit."""
     if figure.per in MONEY_UNITS:
-        amount = f"${figure.value:,.2f}" if figure.value >= 0.1 else f"${figure.value:g}"
-        return f"{amount} {MONEY_UNITS[figure.per]}"
+        return f"{price(figure.value)} {MONEY_UNITS[figure.per]}"
     return f"{num(figure.value)} {figure.per}"
 
 
@@ -216,6 +224,7 @@ def _row(approach: ApproachEstimate, numbers: Numbers) -> RowView:
         fits=fits[approach.fits_latency_budget][0],
         fits_class=fits[approach.fits_latency_budget][1],
         feasible=approach.feasible,
+        greyed=approach.ruled_out is not None or not approach.trainable,
         why_not=_why_not(approach, budget),
         is_cheapest=approach.approach == estimate.cheapest,
         is_verdict=approach.approach == numbers.result.verdict,
@@ -248,6 +257,12 @@ def _cheapest_note(numbers: Numbers) -> str:
         return ""
     cheap = estimate.approach(estimate.cheapest)
     chosen = estimate.approach(result.verdict)
+    if not chosen.feasible:  # the verdict's own numbers rule it out: say that first
+        why = _why_not(chosen, numbers.values.get("latency_budget_ms"))
+        return (
+            f"The verdict, {verdict_label}, does not work out at these numbers: {why} "
+            f"{cheap.label} is the cheapest possible ({usd(cheap.monthly_cost_usd)} a month)."
+        )
     reason = next(
         (a["reason"] for a in result.alternatives if a["approach"] == estimate.cheapest), ""
     )
@@ -282,7 +297,8 @@ def _shown(assumption: Assumption, value: Any, book: PriceBook) -> str:
         return assumption.choices(book).get(value, str(value))
     if assumption.kind == "fraction":
         return f"{value:.0%}"
-    return f"{num(value)} {assumption.unit}".strip()
+    unit = assumption.unit_one if value == 1 and assumption.unit_one else assumption.unit
+    return f"{num(value)} {unit}".strip()
 
 
 def _sensitivity(numbers: Numbers) -> tuple[str, ...]:
@@ -314,7 +330,11 @@ def _chart(
     table = costs_at(estimate.approaches, TABLE_VOLUMES)
     series = [
         Series(
-            a.approach, a.label, curves[a.approach], a.ruled_out is not None, a.approach == verdict
+            a.approach,
+            a.label + ("" if a.trainable else " (nothing to train on)"),
+            curves[a.approach],
+            a.ruled_out is not None or not a.trainable,
+            a.approach == verdict,
         )
         for a in estimate.approaches
     ]
@@ -392,14 +412,15 @@ def _source(what: str, figure: Any) -> SourceView:
 def _sources(numbers: Numbers) -> tuple[SourceView, ...]:
     """Every figure the estimate used, with where it was read (or why it is an estimate)."""
     values, book = numbers.values, numbers.book
-    chosen = [
-        ("generation", values["generation_model"]),
-        ("fine_tuning", values["fine_tuning_offer"]),
-        ("embedding", values["embedding_model"]),
-        ("vector_store", values["vector_store"]),
-        ("reranker", values["reranker"]),
-        ("gpu", values["gpu"]),
-    ]
+    hostings = {a.hosting for a in numbers.estimate.approaches}
+    chosen = [("generation", values["generation_model"])]
+    if not trains_on_own_gpus(values):  # else nothing of the offer is used
+        chosen.append(("fine_tuning", values["fine_tuning_offer"]))
+    chosen += [("embedding", values["embedding_model"]), ("vector_store", values["vector_store"])]
+    if values["use_reranker"] == "yes":
+        chosen.append(("reranker", values["reranker"]))
+    if "self_host" in hostings:
+        chosen.append(("gpu", values["gpu"]))
     rows = []
     for table, key in chosen:
         offer = book.offer(table, key)

@@ -259,7 +259,7 @@ def test_every_line_shows_its_sums():
     rag = approaches()["rag"]
     assert all(line.sums for line in rag.lines)
     assert "10,000 queries" in rag.lines[0].sums
-    assert "$50 monthly minimum" in " ".join(line.sums for line in rag.lines)
+    assert "$50.00 monthly minimum" in " ".join(line.sums for line in rag.lines)
     assert "search" in rag.latency_sums
 
 
@@ -528,3 +528,29 @@ def test_a_hybrid_with_the_knowledge_in_the_prompt_retrieves_nothing():
     assert hybrid.breakdown["retrieval"] == 0
     knowledge = CONFIG.assumptions["knowledge_tokens"].by_choice[answers["kb_size"]]
     assert hybrid.prompt_tokens >= knowledge
+
+
+def test_only_the_verdict_takes_the_shape_of_its_lanes():
+    # The handbook: long context is the verdict and the knowledge lane is in_context; the
+    # hybrid beside it is the ladder's general one, with retrieval, named as the ladder names it.
+    answers = clean_answers(scenario_answers("v2-handbook-small"), V2)
+    result = score(answers, V2)
+    assert result.lanes["knowledge"] == "in_context" and result.verdict != "hybrid"
+    found = estimate_for(answers, V2, result, {}, load_price_book(available_books()[-1]))
+    hybrid = found.approach("hybrid")
+    assert hybrid.label == V2.approach("hybrid").label
+    assert hybrid.breakdown["retrieval"] > 0
+
+
+def test_added_latency_compares_first_tokens_whatever_serves_them():
+    values = {**VALUES, "fine_tune_hosting": "self_host"}
+    found = approaches(values)
+    # the tuned model on own GPUs: (0.5 × 1,000 + 200) ÷ 20,000 = 35 ms, no API overhead,
+    # against the plain prompt's 530 ms on the hosted model
+    assert found["fine_tune"].first_token_ms == pytest.approx(35)
+    assert found["fine_tune"].added_latency_ms == pytest.approx(35 - 530)
+
+
+def test_a_break_even_below_one_query_a_month_is_not_reported():
+    found = approaches({**VALUES, "knowledge_tokens": 0}, 10)
+    assert all(b.monthly_queries >= 1 for b in break_evens(tuple(found.values())))

@@ -16,6 +16,7 @@ from assessments.examples import load_examples
 from assessments.models import Assessment, Project
 from assessments.services import start_assessment
 from assessments.sharing import create_share_link
+from tests.conftest import scenario_answers
 from tests.factories import AssessmentFactory, V1AssessmentFactory, loaded
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +211,14 @@ def test_a_reset_keeps_what_else_was_typed_and_a_bad_value_blocks_both(owner_cli
                                       "chunk_tokens": "lots"})  # fmt: skip
     assert refused.status_code == 422
     assert loaded(v2_assessment).assumptions == {"output_tokens": 900}
+
+
+def test_when_the_verdict_does_not_work_out_the_note_says_so_first(owner_client, project):
+    # Policy assistant: RAG is the verdict. 200,000 tokens of few-shot examples make RAG's
+    # first token miss the 5 s budget; the hybrid, sent no examples, still fits.
+    assessment = AssessmentFactory(project=project, answers=scenario_answers("v2-policy-assistant"))
+    owner_client.post(numbers_url(assessment), {"few_shot_tokens": "200k"})
+    report = owner_client.get(reverse("report", args=[assessment.pk])).content.decode()
+    note = re.search(r'class="notice cheapest-note">([^<]*)', numbers_section(report)).group(1)
+    assert note.startswith("The verdict, RAG, does not work out at these numbers:")
+    assert "budget" in note and "is the cheapest possible" in note

@@ -61,9 +61,9 @@ def estimate_for(
     """The estimate for a complete v2 assessment: its answers and scored result, the owner's
     assumption overrides and the price book it is estimated with. Approaches the rubric
     rules out stay in, marked with the rubric's reason."""
-    # Each approach as the verdict's lanes shape it (a hybrid with the knowledge in the
-    # prompt retrieves nothing), labelled as the report labels it.
-    config = load_config(rubric.version).for_lanes(result.lanes)
+    # The verdict as its lanes shape it, the others in their general form: each priced as
+    # the report's ladder names it.
+    config = load_config(rubric.version).for_verdict(result.verdict, result.lanes)
     answers = asked(answers, result)
     values = config.resolve(answers, overrides, book)
     ruled_out = {
@@ -71,7 +71,9 @@ def estimate_for(
         for alternative in result.alternatives
         if alternative["status"] == "ruled_out"
     }
-    labels = {a.id: rubric.verdict_label(a.id, result.lanes) for a in rubric.approaches}
+    labels = {a.id: a.label for a in rubric.approaches} | {
+        result.verdict: rubric.result_label(result)
+    }
     return estimate(
         config, book, values, answers.get(config.volume, 0) or 0, labels=labels, ruled_out=ruled_out
     )

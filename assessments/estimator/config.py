@@ -60,6 +60,7 @@ class Assumption:
     kind: str
     explain: str
     unit: str = ""
+    unit_one: str = ""  # the unit after 1 ("replica"), where it differs
     default: Any = None
     from_answer: str = ""
     by_choice: Mapping[str, Any] | None = None
@@ -152,9 +153,12 @@ class EstimatorConfig:
     approaches: Mapping[str, ApproachPrompt]
     assumptions: Mapping[str, Assumption]
 
-    def for_lanes(self, lanes: Mapping[str, str]) -> EstimatorConfig:
-        """The approaches' prompts as the verdict's lanes shape them (see `when`)."""
-        approaches = {key: prompt.for_lanes(lanes) for key, prompt in self.approaches.items()}
+    def for_verdict(self, verdict: str, lanes: Mapping[str, str]) -> EstimatorConfig:
+        """The verdict's prompt as its lanes shape it (see `when`: a hybrid keeping the
+        knowledge in the prompt retrieves nothing); the other approaches as the ladder names
+        them, in their general form."""
+        approaches = dict(self.approaches)
+        approaches[verdict] = approaches[verdict].for_lanes(lanes)
         return replace(self, approaches=approaches)
 
     def defaults(self, answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -241,6 +245,7 @@ def _assumption(assumption_id: str, raw: Mapping[str, Any]) -> Assumption:
         kind=kind,
         explain=raw["explain"],
         unit=raw.get("unit", ""),
+        unit_one=raw.get("unit_one", ""),
         default=raw.get("default"),
         from_answer=raw.get("from_answer", ""),
         by_choice=raw.get("by_choice"),

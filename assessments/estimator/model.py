@@ -23,6 +23,7 @@ BYTES_PER_DIMENSION = 4  # float32 vectors
 BYTES_PER_TOKEN = 4  # the chunk's text kept beside its vector
 SENSITIVITY_FACTORS = (0.5, 1.5)  # each numeric assumption −50 % and +50 %
 SENSITIVE_SHOWN = 3
+STAGE_NAMES = {"embedding_ms": "embedding", "vector_search_ms": "search", "rerank_ms": "reranking"}
 
 # The breakdown, in the order the table shows it.
 PARTS = {
@@ -163,10 +164,20 @@ def _rounded(value: float | None, digits: int) -> float | None:
 
 
 def usd(amount: float) -> str:
-    """Dollars as people read them: cents from $1, four significant digits below."""
-    if abs(amount) >= 1 or amount == 0:
+    """Dollars as people read them: cents, and two significant digits below a cent."""
+    if abs(amount) >= 0.01 or amount == 0:
         return f"${amount:,.2f}"
-    return f"${amount:.4g}"
+    return f"${amount:.{1 - math.floor(math.log10(abs(amount)))}f}"
+
+
+def price(amount: float) -> str:
+    """A unit price as its vendor writes it: $16.00, $0.40, $0.125."""
+    cents = f"{amount:,.2f}"
+    return f"${cents}" if float(cents.replace(",", "")) == amount else f"${amount:,.6g}"
+
+
+def plural(count: float, one: str, many: str) -> str:
+    return f"{num(count)} {one if count == 1 else many}"
 
 
 def num(value: float) -> str:
@@ -206,8 +217,9 @@ class _Inputs:
     lines: list[CostLine] = field(default_factory=list)
 
     def tokens(self, part: str) -> float:
-        if part == "retrieved_tokens":
-            return self.values["chunk_tokens"] * self.values["top_k"]
+        if part == "retrieved_tokens":  # chunk size × top-k, never more than there is
+            retrieved = self.values["chunk_tokens"] * self.values["top_k"]
+            return float(min(retrieved, self.values["knowledge_tokens"]))
         return float(self.values[part])
 
     def offer(self, table: str, assumption: str) -> Offer:
@@ -270,20 +282,21 @@ def _api_tokens(x: _Inputs, prompt: ApproachPrompt, prefix: float, per_query: fl
         q * ((1 - h) * prefix * price_write + per_query * price_in) / MILLION,
         lambda: (
             f"{num(q)} queries × ({num(1 - h)} × {num(prefix)} prefix tokens × "
-            f"${price_write:g} + {num(per_query)} tokens × ${price_in:g}) per 1M ({name})"
+            f"{price(price_write)} + {num(per_query)} tokens × {price(price_in)}) per 1M ({name})"
         ),
     )
     x.add(
         "cached_input",
         q * h * prefix * price_cached / MILLION,
         lambda: (
-            f"{num(q)} queries × {num(h)} × {num(prefix)} cached tokens × ${price_cached:g} per 1M"
+            f"{num(q)} queries × {num(h)} × {num(prefix)} cached tokens × "
+            f"{price(price_cached)} per 1M"
         ),
     )
     x.add(
         "output",
         q * out * price_out / MILLION,
-        lambda: f"{num(q)} queries × {num(out)} tokens × ${price_out:g} per 1M",
+        lambda: f"{num(q)} queries × {num(out)} tokens × {price(price_out)} per 1M",
     )
     hosting = offer.get("hosting")
     if hosting:
@@ -291,7 +304,7 @@ def _api_tokens(x: _Inputs, prompt: ApproachPrompt, prefix: float, per_query: fl
             "hosting",
             hosting * HOURS_PER_MONTH,
             lambda: (
-                f"{HOURS_PER_MONTH} hours × ${hosting:g} an hour to keep the tuned model deployed"
+                f"{HOURS_PER_MONTH} hours × {price(hosting)} an hour to keep the tuned model up"
             ),
             fixed=True,
         )
@@ -339,7 +352,8 @@ def _self_hosted(x: _Inputs, prefix: float, per_query: float) -> GpuSizing:
         "hosting",
         replicas * HOURS_PER_MONTH * gpu["hourly"],
         lambda: (
-            f"{replicas} × {gpu.label} × {HOURS_PER_MONTH} hours × ${gpu['hourly']:g} an hour "
+            f"{plural(replicas, 'replica', 'replicas')} × {gpu.label} × {HOURS_PER_MONTH} hours × "
+            f"{price(gpu['hourly'])} an hour "
             f"(sized for {num(x.values['peak_qps'])} queries/s at peak)"
         ),
         fixed=True,
@@ -363,9 +377,10 @@ def _retrieval(x: _Inputs) -> None:
         q * per_query,
         lambda: (
             f"{num(q)} queries × ({num(v['user_input_tokens'])} tokens × "
-            f"${embed['price']:g} per 1M + {num(store['read_units_per_query'])} read units × "
-            f"${store['reads']:g} per 1M"
-            + (f" + ${rerank['price']:g} per 1,000 reranks ({rerank.label})" if rerank else "")
+            f"{price(embed['price'])} per 1M + "
+            f"{plural(store['read_units_per_query'], 'read unit', 'read units')} × "
+            f"{price(store['reads'])} per 1M"
+            + (f" + {price(rerank['price'])} per 1,000 reranks ({rerank.label})" if rerank else "")
             + ")"
         ),
     )
@@ -377,9 +392,9 @@ def _retrieval(x: _Inputs) -> None:
         "retrieval",
         max(store["minimum"], storage),
         lambda: (
-            f"the greater of {store.label}'s ${store['minimum']:g} monthly minimum and "
+            f"the greater of {store.label}'s {price(store['minimum'])} monthly minimum and "
             f"{num(chunks)} chunks × ({num(embed['dimensions'])} dimensions × 4 bytes + "
-            f"{num(chunk)} tokens × 4 bytes) = {gigabytes:.3g} GB × ${store['storage']:g} "
+            f"{num(chunk)} tokens × 4 bytes) = {gigabytes:.3g} GB × {price(store['storage'])} "
             "per GB-month"
         ),
         fixed=True,
@@ -390,9 +405,11 @@ def _retrieval(x: _Inputs) -> None:
         "retrieval",
         v["reindex_per_month"] * per_index,
         lambda: (
-            f"{num(v['reindex_per_month'])} re-indexes × ({num(knowledge)} tokens × "
-            f"${embed['price']:g} per 1M + {num(chunks)} chunks × "
-            f"{num(store['write_units_per_record'])} write units × ${store['writes']:g} per 1M)"
+            f"{plural(v['reindex_per_month'], 're-index', 're-indexes')} × "
+            f"({num(knowledge)} tokens × "
+            f"{price(embed['price'])} per 1M + {num(chunks)} chunks × "
+            f"{plural(store['write_units_per_record'], 'write unit', 'write units')} × "
+            f"{price(store['writes'])} per 1M)"
         ),
         fixed=True,
     )
@@ -409,7 +426,9 @@ def _training(x: _Inputs, runs_assumption: str) -> float:
         per_run = tokens * offer["training"] / MILLION
 
         def how() -> str:
-            return f"{num(tokens)} training tokens × ${offer['training']:g} per 1M ({offer.label})"
+            return (
+                f"{num(tokens)} training tokens × {price(offer['training'])} per 1M ({offer.label})"
+            )
     else:
         gpu = x.offer("gpu", "gpu")
         hours = tokens / gpu["training_tokens_per_s"] / 3600
@@ -418,7 +437,7 @@ def _training(x: _Inputs, runs_assumption: str) -> float:
         def how() -> str:
             return (
                 f"{num(tokens)} training tokens ÷ {num(gpu['training_tokens_per_s'])} tokens/s "
-                f"= {hours:.3g} GPU-hours × ${gpu['hourly']:g} ({gpu.label})"
+                f"= {hours:.3g} GPU-hours × {price(gpu['hourly'])} ({gpu.label})"
             )
 
     x.add(
@@ -532,6 +551,14 @@ def _unit_cost(x: _Inputs, prompt: ApproachPrompt) -> float:
     return one.per_query_usd
 
 
+def _first_token_start(book: PriceBook, values: Mapping[str, Any], hosting: str) -> float:
+    """A hosted model's first token for a short prompt (network and queue included); own
+    GPUs answer once the prompt is processed."""
+    if hosting == "self_host":
+        return 0.0
+    return book.offer("generation", values["generation_model"])["first_token_ms"]
+
+
 def _latency(
     config: EstimatorConfig,
     book: PriceBook,
@@ -543,9 +570,9 @@ def _latency(
     *,
     explain: bool,
 ) -> tuple[float, float, str]:
-    """Added time to first token: this prompt's processing minus the baseline's, plus the
-    retrieval stages (embedding + search + reranking). First token: the model's time to
-    first token for a short prompt + this prompt's processing + retrieval."""
+    """First token: the hosted model's time to first token for a short prompt (none on own
+    GPUs) + this prompt's processing + the retrieval stages (embedding + search +
+    reranking). Added: that minus the plain prompt's first token, as the base model serves it."""
     speeds = _speeds(book, values, prompt, hosting)
     baseline = config.approaches[config.baseline]
     x = _Inputs(config, book, values, 0)
@@ -561,19 +588,13 @@ def _latency(
         if values["use_reranker"] == "yes":
             names.append("rerank_ms")
         retrieval_ms = sum(book.latency[name].value for name in names)
-        stages = [
-            f"{num(book.latency[name].value)} ms {name.removesuffix('_ms').replace('_', ' ')}"
-            for name in names
-        ]
-    added = 1000 * (seconds - base_seconds) + retrieval_ms
-    # A hosted model's first token for a short prompt (network and queue included); own
-    # GPUs answer once the prompt is processed.
-    start = (
-        0
-        if hosting == "self_host"
-        else book.offer("generation", values["generation_model"])["first_token_ms"]
-    )
+        stages = [f"{num(book.latency[name].value)} ms {STAGE_NAMES[name]}" for name in names]
+    start = _first_token_start(book, values, hosting)
     first = start + 1000 * seconds + retrieval_ms
+    base_first = (
+        _first_token_start(book, values, serving_of(baseline, values, book)) + 1000 * base_seconds
+    )
+    added = first - base_first
     if not explain:
         return added, first, ""
     prefill, cached = speeds
@@ -584,7 +605,7 @@ def _latency(
         + (f", cached at {num(cached)} tokens/s" if cached else "")
         + ")"
         + (" + " + " + ".join(stages) if stages else "")
-        + f"; the baseline's prompt takes {1000 * base_seconds:,.0f} ms"
+        + f"; first token {first:,.0f} ms against the plain prompt's {base_first:,.0f} ms"
     )
     return added, first, sums
 
@@ -634,6 +655,8 @@ def break_evens(approaches: tuple[ApproachEstimate, ...]) -> tuple[BreakEven, ..
             if fixed_gap <= 0 or unit_gap <= 0:
                 continue  # one is cheaper at every volume
             volume = fixed_gap / unit_gap
+            if volume < 1:
+                continue  # below one query a month: no volume anyone plans for
             found.append(
                 BreakEven(
                     cheaper_below=low_fixed.approach,
