@@ -280,6 +280,8 @@ def test_a_recalculation_keeps_open_panels_open_and_a_reset_gives_focus_back(
     change_with_htmx(page, "#a-output_tokens", NEW_OUTPUT)
     expect(page.locator("#numbers-work .saved")).to_contain_text("Assumptions saved")
     expect(page.locator("section#numbers details.sums")).to_have_attribute("open", "")
+    # Leaving the field with Tab recalculates; the page must not scroll it out of view.
+    expect(page.locator("#a-output_tokens")).to_be_in_viewport()
     expect(page.locator("#numbers-status")).to_contain_text("Assumptions saved")
 
     reset = page.get_by_role("button", name=re.compile(r"^Reset to 300 tokens"))
