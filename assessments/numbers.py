@@ -14,7 +14,9 @@ from assessments.estimator import (
     Estimate,
     EstimatorConfig,
     PriceBook,
+    PriceBookError,
     asked,
+    current_book_id,
     estimate_for,
     has_estimator,
     load_config,
@@ -56,7 +58,10 @@ def numbers_for(assessment: Any, evaluation: Any) -> Numbers | None:
     if evaluation.result is None or not has_estimator(assessment.rubric_version):
         return None
     config = load_config(assessment.rubric_version)
-    book = load_price_book(assessment.price_book)
+    try:
+        book = load_price_book(assessment.price_book)
+    except PriceBookError:  # a book taken out of the app: the newest, rather than no page
+        book = load_price_book(current_book_id())
     overrides = assessment.assumptions or {}
     estimate = estimate_for(
         evaluation.answers, evaluation.rubric, evaluation.result, overrides, book

@@ -222,3 +222,11 @@ def test_when_the_verdict_does_not_work_out_the_note_says_so_first(owner_client,
     note = re.search(r'class="notice cheapest-note">([^<]*)', numbers_section(report)).group(1)
     assert note.startswith("The verdict, RAG, does not work out at these numbers:")
     assert "budget" in note and "is the cheapest possible" in note
+
+
+def test_a_price_book_no_longer_in_the_app_falls_back_to_the_newest(owner_client, v2_assessment):
+    Assessment.objects.filter(pk=v2_assessment.pk).update(price_book="1999-01")
+    section = numbers_section(
+        owner_client.get(reverse("report", args=[v2_assessment.pk])).content.decode()
+    )
+    assert f"book {current_book_id()}" in section
