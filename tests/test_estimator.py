@@ -307,13 +307,15 @@ def test_costs_never_fall_as_volume_grows(changes, low, high):
         assert costs[0] <= costs[1] + 1e-9
 
 
-@given(numbers, volumes, st.integers(1, 10**8))
+@given(numbers, st.one_of(st.just(0), volumes), st.integers(1, 10**8))
 def test_the_chart_s_cost_at_another_volume_is_that_volume_s_estimate(changes, volume, other):
     # The chart scales the estimate: per-query costs with the volume, GPU replicas with the
     # peak it brings. A full estimate at the other volume (peak scaled alike) must agree.
     values = {**VALUES, **changes}
     here = approaches(values, volume)
-    peak = values["peak_qps"] * (other / volume if volume else 1)
+    # (at zero volume there is no peak to scale: the default's, scale × volume, is used)
+    scale = CONFIG.assumptions["peak_qps"].scale
+    peak = values["peak_qps"] * other / volume if volume else scale * other
     there = approaches({**values, "peak_qps": peak}, other)
     for approach_id, estimate_here in here.items():
         expected = there[approach_id].monthly_cost_usd
@@ -554,3 +556,21 @@ def test_added_latency_compares_first_tokens_whatever_serves_them():
 def test_a_break_even_below_one_query_a_month_is_not_reported():
     found = approaches({**VALUES, "knowledge_tokens": 0}, 10)
     assert all(b.monthly_queries >= 1 for b in break_evens(tuple(found.values())))
+
+
+def test_a_self_hosted_break_even_is_where_the_curves_cross():
+    # Own GPUs: the bill steps up with the peak, so the crossing is found on the curves.
+    values = {**VALUES, "hosting": "self_host", "knowledge_tokens": 100_000, "peak_qps": 20}
+    found = tuple(approaches(values, 2_000_000).values())
+    by_id = {a.approach: a for a in found}
+    for point in break_evens(found):
+        below, above = by_id[point.cheaper_below], by_id[point.cheaper_above]
+        just_below, just_above = point.monthly_queries * 0.98, point.monthly_queries * 1.02
+        assert below.cost_at(just_below) <= above.cost_at(just_below)
+        assert below.cost_at(just_above) >= above.cost_at(just_above)
+
+
+@pytest.mark.parametrize("raw", ["0.8", "1", "0.05"])
+def test_a_percentage_written_as_a_fraction_is_refused_not_misread(raw):
+    with pytest.raises(InvalidAssumption, match="enter a percentage"):
+        CONFIG.assumptions["cache_hit_rate"].clean(raw, BOOK)

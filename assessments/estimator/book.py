@@ -45,6 +45,8 @@ OPTIONAL = {
     "fine_tuning": ("input", "cached_input", "output", "hosting"),
 }
 LATENCY = ("embedding_ms", "vector_search_ms", "rerank_ms")
+SPEEDS = ("prefill_tokens_per_s", "cached_prefill_tokens_per_s", "decode_tokens_per_s",
+          "training_tokens_per_s")  # fmt: skip
 TEXT_FIELDS = ("provider", "label", "model", "base", "size")
 
 
@@ -145,6 +147,9 @@ def _offer(table: str, key: str, raw: Any) -> Offer:
             figures[name] = _figure(raw[name], f"{where}.{name}")
         elif name in REQUIRED[table]:
             raise PriceBookError(f"{where}: {name} is missing")
+    for name in SPEEDS:
+        if name in figures and figures[name].value <= 0:
+            raise PriceBookError(f"{where}.{name}: a speed must be more than 0")
     unknown = set(raw) - set(figures) - set(TEXT_FIELDS)
     if unknown:
         raise PriceBookError(f"{where}: unknown keys {sorted(unknown)}")

@@ -84,7 +84,7 @@ class Assumption:
         if answer is not None and self.by_choice is not None:
             return self.by_choice.get(answer, None if self.optional else self.default)
         if answer is not None and self.scale is not None:
-            return round(answer * self.scale, 6)
+            return answer * self.scale
         return self.default
 
     def clean(self, raw: Any, book: PriceBook) -> Any:
@@ -106,7 +106,13 @@ class Assumption:
         if value is None:
             raise InvalidAssumption(self.id, f"{self.label}: enter a number")
         if self.kind == "fraction" and isinstance(raw, str):
-            value /= 100  # typed as a percentage ("80" or "80%"); JSON gives the fraction
+            # Typed as a percentage ("80" or "80%"); JSON gives the fraction. "0.8" could be
+            # either, so it is refused rather than read as 0.8 %.
+            if "%" not in raw and 0 < value <= 1:
+                raise InvalidAssumption(
+                    self.id, f"{self.label}: enter a percentage, e.g. {value * 100:g} or {value:g}%"
+                )
+            value /= 100
         if self.kind == "integer" and value != int(value):
             raise InvalidAssumption(self.id, f"{self.label}: enter a whole number")
         if value == int(value) and self.kind != "fraction":

@@ -181,7 +181,9 @@ def plural(count: float, one: str, many: str) -> str:
 
 
 def num(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+    if float(value).is_integer() or abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:,.4g}"
 
 
 # --- one approach -----------------------------------------------------------------------------
@@ -272,7 +274,9 @@ def _api_tokens(x: _Inputs, prompt: ApproachPrompt, prefix: float, per_query: fl
     threshold = offer.get("long_prompt_above")
     tier = "long_" if threshold is not None and prefix + per_query > threshold else ""
     price_in, price_out = offer[f"{tier}input"], offer[f"{tier}output"]
-    price_write = offer.get(f"{tier}cache_write") or price_in
+    price_write = offer.get(f"{tier}cache_write")
+    if price_write is None:  # writing the cache costs what input costs
+        price_write = price_in
     price_cached = offer.get(f"{tier}cached_input")
     if price_cached is None:  # no prompt cache for this model: every token at input price
         price_cached = price_in
@@ -319,19 +323,22 @@ class GpuSizing:
     seconds_per_query: float  # GPU-seconds one query takes
     min_replicas: int
     peak_qps: float  # at the estimate's volume
-    monthly_queries: float  # the estimate's volume
+    peak_per_monthly_query: float  # how the peak grows with the volume
 
     def replicas(self, monthly_queries: float | None = None) -> int:
         """replicas = max(minimum, ⌈peak queries/s × GPU-seconds per query⌉)."""
         peak = self.peak_qps
-        if monthly_queries is not None and self.monthly_queries:
-            peak *= monthly_queries / self.monthly_queries
+        if monthly_queries is not None:
+            peak = self.peak_per_monthly_query * monthly_queries
         return max(self.min_replicas, math.ceil(peak * self.seconds_per_query - 1e-9))
 
 
-def gpu_sizing(values: Mapping[str, Any], gpu: Offer, prefix: float, per_query: float, q: float):
+def gpu_sizing(
+    values: Mapping[str, Any], gpu: Offer, prefix: float, per_query: float, q: float, scale: float
+) -> GpuSizing:
     """A query takes (prompt tokens not in the prefix cache) ÷ prefill speed + output ÷
-    decode speed of GPU time."""
+    decode speed of GPU time. The peak grows with the volume: as it stands to this volume,
+    or at zero volume as its default would (`scale` peak queries/s per monthly query)."""
     h = values["cache_hit_rate"]
     prompt = ((1 - h) * prefix + per_query) / gpu["prefill_tokens_per_s"]
     seconds = prompt + values["output_tokens"] / gpu["decode_tokens_per_s"]
@@ -340,13 +347,14 @@ def gpu_sizing(values: Mapping[str, Any], gpu: Offer, prefix: float, per_query: 
         seconds_per_query=seconds,
         min_replicas=values["min_replicas"],
         peak_qps=values["peak_qps"],
-        monthly_queries=q,
+        peak_per_monthly_query=values["peak_qps"] / q if q else scale,
     )
 
 
 def _self_hosted(x: _Inputs, prefix: float, per_query: float) -> GpuSizing:
     gpu = x.offer("gpu", "gpu")
-    sizing = gpu_sizing(x.values, gpu, prefix, per_query, x.monthly_queries)
+    scale = x.config.assumptions["peak_qps"].scale or 0.0
+    sizing = gpu_sizing(x.values, gpu, prefix, per_query, x.monthly_queries, scale)
     replicas = sizing.replicas()
     x.add(
         "hosting",
@@ -642,30 +650,66 @@ def cheapest(approaches: tuple[ApproachEstimate, ...]) -> str | None:
 
 
 def break_evens(approaches: tuple[ApproachEstimate, ...]) -> tuple[BreakEven, ...]:
-    """For each pair where one has the lower fixed cost and the other the lower cost per
-    query: volume = difference of fixed costs ÷ difference of per-query costs. Ruled-out
-    approaches are left out."""
+    """For each pair of possible approaches where one has the lower fixed cost and the other
+    the lower cost per query: volume = difference of fixed costs ÷ difference of per-query
+    costs. With GPUs sized by the peak the costs are steps, so a pair with a self-hosted
+    approach is crossed on the cost curves themselves. An approach costing exactly what a
+    lighter one costs adds nothing."""
     found = []
-    candidates = [a for a in approaches if a.ruled_out is None]
+    candidates: list[ApproachEstimate] = []
+    for approach in approaches:
+        same = any(
+            (c.fixed_monthly_usd, c.per_query_usd, c.gpu)
+            == (approach.fixed_monthly_usd, approach.per_query_usd, approach.gpu)
+            for c in candidates
+        )
+        if approach.feasible and not same:
+            candidates.append(approach)
     for i, a in enumerate(candidates):
         for b in candidates[i + 1 :]:
-            low_fixed, low_unit = (a, b) if a.fixed_monthly_usd < b.fixed_monthly_usd else (b, a)
-            fixed_gap = low_unit.fixed_monthly_usd - low_fixed.fixed_monthly_usd
-            unit_gap = low_fixed.per_query_usd - low_unit.per_query_usd
-            if fixed_gap <= 0 or unit_gap <= 0:
-                continue  # one is cheaper at every volume
-            volume = fixed_gap / unit_gap
-            if volume < 1:
-                continue  # below one query a month: no volume anyone plans for
-            found.append(
-                BreakEven(
-                    cheaper_below=low_fixed.approach,
-                    cheaper_above=low_unit.approach,
-                    monthly_queries=volume,
-                    monthly_cost_usd=low_fixed.fixed_monthly_usd + volume * low_fixed.per_query_usd,
-                )
-            )
+            point = _crossing(a, b) if a.gpu or b.gpu else _linear_crossing(a, b)
+            if point is not None and point.monthly_queries >= 1:  # below: no one plans for it
+                found.append(point)
     return tuple(sorted(found, key=lambda b: b.monthly_queries))
+
+
+def _linear_crossing(a: ApproachEstimate, b: ApproachEstimate) -> BreakEven | None:
+    low_fixed, low_unit = (a, b) if a.fixed_monthly_usd < b.fixed_monthly_usd else (b, a)
+    fixed_gap = low_unit.fixed_monthly_usd - low_fixed.fixed_monthly_usd
+    unit_gap = low_fixed.per_query_usd - low_unit.per_query_usd
+    if fixed_gap <= 0 or unit_gap <= 0:
+        return None  # one is cheaper at every volume
+    volume = fixed_gap / unit_gap
+    return BreakEven(
+        cheaper_below=low_fixed.approach,
+        cheaper_above=low_unit.approach,
+        monthly_queries=volume,
+        monthly_cost_usd=low_fixed.fixed_monthly_usd + volume * low_fixed.per_query_usd,
+    )
+
+
+CROSSING_RANGE = (0, 9)  # decades of monthly queries searched: 1 to 1 billion
+CROSSING_STEPS = 8  # samples a decade, then halving the interval found
+
+
+def _crossing(a: ApproachEstimate, b: ApproachEstimate) -> BreakEven | None:
+    """The first volume where the cheaper of the two becomes the dearer, on their curves."""
+
+    def gap(volume: float) -> float:
+        return a.cost_at(volume) - b.cost_at(volume)
+
+    low, high = CROSSING_RANGE
+    volumes = [10 ** (low + i / CROSSING_STEPS) for i in range((high - low) * CROSSING_STEPS + 1)]
+    for left, right in zip(volumes, volumes[1:], strict=False):
+        if (gap(left) < 0) == (gap(right) < 0) or gap(left) == 0:
+            continue
+        below = a if gap(left) < 0 else b
+        for _ in range(40):
+            middle = math.sqrt(left * right)
+            left, right = (middle, right) if (gap(middle) < 0) == (below is a) else (left, middle)
+        above = b if below is a else a
+        return BreakEven(below.approach, above.approach, right, above.cost_at(right))
+    return None
 
 
 def varied(config: EstimatorConfig, assumption_id: str, value: Any, factor: float) -> Any:
@@ -729,6 +773,7 @@ def sensitivity(
                 moves_usd=max(abs(low_cost - best_cost), abs(high_cost - best_cost)),
             )
         )
+    found = [s for s in found if s.flips or s.moves_usd >= 0.01]  # what moves nothing says nothing
     found.sort(key=lambda s: (not s.flips, -s.moves_usd))
     return tuple(found[:SENSITIVE_SHOWN])
 
