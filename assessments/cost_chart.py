@@ -60,6 +60,7 @@ class Series:
     costs: Sequence[float]
     ruled_out: bool
     emphasised: bool  # the verdict
+    greyed: bool = False  # not an option for another reason (the label says why)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def cost_chart(
         )
         wrapped = wrap_text(label, layout.width - LEGEND_TEXT_X - 4, LEGEND_FONT)
         colour, dash = LOOKS[index % len(LOOKS)]
-        if one.ruled_out:  # greyed, its dash kept so the grey lines stay apart
+        if one.ruled_out or one.greyed:  # grey, its dash kept so the grey lines stay apart
             colour, dash = RULED_OUT_COLOUR, dash or "12 3"
         lines.append(
             CostLine(
@@ -176,8 +177,8 @@ def cost_chart(
                 ),
                 colour=colour,
                 dash=dash,
-                width=1.5 if one.ruled_out else (3.5 if one.emphasised else 2.5),
-                ruled_out=one.ruled_out,
+                width=1.5 if one.ruled_out or one.greyed else (3.5 if one.emphasised else 2.5),
+                ruled_out=one.ruled_out or one.greyed,
                 legend_x=4,
                 legend_y=legend_y,
                 legend_lines=tuple(

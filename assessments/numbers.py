@@ -315,9 +315,12 @@ def _sensitivity(numbers: Numbers) -> tuple[str, ...]:
         text = f"{item.label} ({_shown(assumption, item.value, book)}; tried {low} and {high}): "
         cheapest = _label(numbers, estimate.cheapest)
         if item.flips:
-            ends = {item.cheapest_low, item.cheapest_high} - {estimate.cheapest}
-            others = " or ".join(_label(numbers, a) if a else "none" for a in sorted(ends, key=str))
-            text += f"the cheapest possible approach changes from {cheapest} to {others}."
+            changes = [
+                f"{_label(numbers, then) if then else 'no approach'} at {shown}"
+                for shown, then in ((low, item.cheapest_low), (high, item.cheapest_high))
+                if then != estimate.cheapest
+            ]
+            text += f"the cheapest possible, {cheapest} now, becomes {' and '.join(changes)}."
         else:
             text += (
                 f"moves the monthly cost of {cheapest} (the cheapest possible) by up to "
@@ -338,8 +341,9 @@ def _chart(
             a.approach,
             a.label + ("" if a.trainable else " (nothing to train on)"),
             curves[a.approach],
-            a.ruled_out is not None or not a.trainable,
-            a.approach == verdict,
+            ruled_out=a.ruled_out is not None,
+            emphasised=a.approach == verdict,
+            greyed=not a.trainable,
         )
         for a in estimate.approaches
     ]
