@@ -77,7 +77,8 @@ TEST_BOOK_DATA: dict[str, Any] = {
         "vs": {
             "provider": "Test", "label": "Store", "minimum": fig(50, "month"),
             "storage": fig(0.5, "GB-month"), "reads": fig(20, "1M read units"),
-            "writes": fig(5, "1M write units"), "read_units_per_query": est(10, "read units"),
+            "writes": fig(5, "1M write units"), "read_units_per_gb": fig(1, "read units per GB"),
+            "min_read_units": fig(10, "read units per query"),
             "write_units_per_record": est(1, "write units"),
         }
     },
@@ -142,7 +143,8 @@ def test_rag_adds_retrieved_tokens_per_query_and_a_store_and_re_indexing_per_mon
     rag = approaches()["rag"]
     # per query tokens = 200 + 500 × 4 retrieved = 2,200
     # input:  10,000 × (0.5 × 2,000 × $2 + 2,200 × $2) / 1M = $64; cached $2; output $30
-    # per query retrieval: 200 × $0.1/1M + 10 RU × $20/1M + $2/1,000 = $0.00222 → $22.20
+    # per query retrieval: 200 × $0.1/1M + 10 RU (the minimum: 0.012 GB × 1 RU per GB is
+    # less) × $20/1M + $2/1,000 = $0.00222 → $22.20
     # store: 2,000 chunks × (1,000 × 4 + 500 × 4) bytes = 0.012 GB × $0.5 = $0.006 < $50 min
     # re-index: 4 × (1M × $0.1/1M + 2,000 × 1 WU × $5/1M) = 4 × $0.11 = $0.44
     assert rag.breakdown["input"] == pytest.approx(64)
@@ -574,3 +576,39 @@ def test_a_self_hosted_break_even_is_where_the_curves_cross():
 def test_a_percentage_written_as_a_fraction_is_refused_not_misread(raw):
     with pytest.raises(InvalidAssumption, match="enter a percentage"):
         CONFIG.assumptions["cache_hit_rate"].clean(raw, BOOK)
+
+
+def test_read_units_grow_with_the_namespace():
+    # 100M tokens: 200,000 chunks × 6,000 bytes = 1.2 GB → 1.2 read units, under the
+    # minimum of 10; 2.5B tokens: 5,000,000 chunks = 30 GB → 30 read units a query.
+    small = approaches({**VALUES, "knowledge_tokens": 100_000_000})["rag"]
+    large = approaches({**VALUES, "knowledge_tokens": 2_500_000_000})["rag"]
+    per_query = {a: r.lines[3].monthly_usd / 10_000 for a, r in (("s", small), ("l", large))}
+    # 200 × $0.1/1M + RU × $20/1M + $2/1,000
+    assert per_query["s"] == pytest.approx(0.00002 + 10 * 20 / 1e6 + 0.002)
+    assert per_query["l"] == pytest.approx(0.00002 + 30 * 20 / 1e6 + 0.002)
+
+
+def test_a_prefix_shorter_than_the_model_caches_is_never_a_cache_hit():
+    data = json.loads(json.dumps(TEST_BOOK_DATA, default=str))
+    data = _dates(data)
+    data["generation"]["big"]["min_cached_prefix"] = fig(4096, "tokens")
+    prompt = approaches(book=parse_price_book(data))["prompt_only"]
+    # a 2,000-token prefix: every token at the input price, nothing cached
+    assert prompt.breakdown["cached_input"] == 0
+    assert prompt.breakdown["input"] == pytest.approx(10_000 * 2_200 * 2.0 / 1e6)
+
+
+def test_the_context_window_is_that_of_what_serves_the_queries():
+    data = _dates(json.loads(json.dumps(TEST_BOOK_DATA, default=str)))
+    data["fine_tuning"]["small"]["context_window"] = fig(50_000, "tokens")
+    data["gpu"]["g"]["context_window"] = fig(80_000, "tokens")
+    book = parse_price_book(data)
+    values = {**VALUES, "knowledge_tokens": 60_000}
+    # hybrid retrieves 2,000 tokens: fits the tuned model's 50,000
+    assert approaches(values, book=book)["hybrid"].fits_context
+    # long context on own GPUs: 62,200 + 300 tokens fit 80,000; on the base model too
+    assert approaches({**values, "hosting": "self_host"}, book=book)["long_context"].fits_context
+    bigger = {**values, "knowledge_tokens": 100_000, "hosting": "self_host"}
+    assert not approaches(bigger, book=book)["long_context"].fits_context
+    assert approaches({**bigger, "hosting": "api"}, book=book)["long_context"].fits_context

@@ -29,7 +29,8 @@ REQUIRED = {
     "fine_tuning": ("training",),
     "embedding": ("price", "dimensions"),
     "vector_store": (
-        "minimum", "storage", "reads", "writes", "read_units_per_query", "write_units_per_record",
+        "minimum", "storage", "reads", "writes", "read_units_per_gb", "min_read_units",
+        "write_units_per_record",
     ),
     "reranker": ("price",),
     "gpu": ("hourly", "decode_tokens_per_s", "prefill_tokens_per_s", "training_tokens_per_s"),
@@ -40,9 +41,11 @@ REQUIRED = {
 # higher; a book gives all five figures or none.
 LONG_PROMPT = ("long_prompt_above", "long_input", "long_cached_input", "long_cache_write",
                "long_output")  # fmt: skip
+# min_cached_prefix: a shorter prefix is never served from the prompt cache.
 OPTIONAL = {
-    "generation": ("cache_write", *LONG_PROMPT),
-    "fine_tuning": ("input", "cached_input", "output", "hosting"),
+    "generation": ("cache_write", "min_cached_prefix", *LONG_PROMPT),
+    "fine_tuning": ("input", "cached_input", "output", "hosting", "context_window"),
+    "gpu": ("context_window",),
 }
 LATENCY = ("embedding_ms", "vector_search_ms", "rerank_ms")
 SPEEDS = ("prefill_tokens_per_s", "cached_prefill_tokens_per_s", "decode_tokens_per_s",

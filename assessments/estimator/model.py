@@ -265,11 +265,18 @@ def model_label(prompt: ApproachPrompt, values: Mapping[str, Any], book: PriceBo
     return model_offer(prompt, values, book).label
 
 
+def cache_hits(values: Mapping[str, Any], offer: Offer, prefix: float) -> float:
+    """The prompt-cache hit rate, or none where the prefix is shorter than the model caches."""
+    shortest = offer.get("min_cached_prefix")
+    return 0.0 if shortest is not None and prefix < shortest else values["cache_hit_rate"]
+
+
 def _api_tokens(x: _Inputs, prompt: ApproachPrompt, prefix: float, per_query: float) -> None:
     """Per query: (1 − h) × P at the cache-write price (input where writing costs nothing
     more) + D at the input price; h × P at the cached price; O at the output price."""
-    q, h, out = x.monthly_queries, x.values["cache_hit_rate"], x.values["output_tokens"]
+    q, out = x.monthly_queries, x.values["output_tokens"]
     offer = model_offer(prompt, x.values, x.book)
+    h = cache_hits(x.values, offer, prefix)
     # Some vendors price a whole request higher once its prompt passes a size.
     threshold = offer.get("long_prompt_above")
     tier = "long_" if threshold is not None and prefix + per_query > threshold else ""
@@ -370,13 +377,18 @@ def _self_hosted(x: _Inputs, prefix: float, per_query: float) -> GpuSizing:
 
 
 def _retrieval(x: _Inputs) -> None:
-    """Per query: embed the user input, read the vector store, rerank. Fixed: the store
-    (its monthly minimum or its storage, whichever is more) and re-indexing."""
+    """Per query: embed the user input, read the vector store (read units grow with the
+    namespace's size), rerank. Fixed: the store (its monthly minimum or its storage,
+    whichever is more) and re-indexing."""
     v, q = x.values, x.monthly_queries
     embed = x.offer("embedding", "embedding_model")
     store = x.offer("vector_store", "vector_store")
+    knowledge, chunk = v["knowledge_tokens"], v["chunk_tokens"]
+    chunks = math.ceil(knowledge / chunk)
+    gigabytes = chunks * (embed["dimensions"] * BYTES_PER_DIMENSION + chunk * BYTES_PER_TOKEN) / 1e9
+    read_units = max(store["min_read_units"], gigabytes * store["read_units_per_gb"])
     per_query = v["user_input_tokens"] * embed["price"] / MILLION
-    per_query += store["read_units_per_query"] * store["reads"] / MILLION
+    per_query += read_units * store["reads"] / MILLION
     rerank = x.offer("reranker", "reranker") if v["use_reranker"] == "yes" else None
     if rerank is not None:
         per_query += rerank["price"] / 1000
@@ -385,16 +397,13 @@ def _retrieval(x: _Inputs) -> None:
         q * per_query,
         lambda: (
             f"{num(q)} queries × ({num(v['user_input_tokens'])} tokens × "
-            f"{price(embed['price'])} per 1M + "
-            f"{plural(store['read_units_per_query'], 'read unit', 'read units')} × "
-            f"{price(store['reads'])} per 1M"
+            f"{price(embed['price'])} per 1M + {plural(read_units, 'read unit', 'read units')} "
+            f"(the greater of {num(store['min_read_units'])} and {gigabytes:.3g} GB × "
+            f"{num(store['read_units_per_gb'])}) × {price(store['reads'])} per 1M"
             + (f" + {price(rerank['price'])} per 1,000 reranks ({rerank.label})" if rerank else "")
             + ")"
         ),
     )
-    knowledge, chunk = v["knowledge_tokens"], v["chunk_tokens"]
-    chunks = math.ceil(knowledge / chunk)
-    gigabytes = chunks * (embed["dimensions"] * BYTES_PER_DIMENSION + chunk * BYTES_PER_TOKEN) / 1e9
     storage = gigabytes * store["storage"]
     x.add(
         "retrieval",
@@ -414,8 +423,7 @@ def _retrieval(x: _Inputs) -> None:
         v["reindex_per_month"] * per_index,
         lambda: (
             f"{plural(v['reindex_per_month'], 're-index', 're-indexes')} × "
-            f"({num(knowledge)} tokens × "
-            f"{price(embed['price'])} per 1M + {num(chunks)} chunks × "
+            f"({num(knowledge)} tokens × {price(embed['price'])} per 1M + {num(chunks)} chunks × "
             f"{plural(store['write_units_per_record'], 'write unit', 'write units')} × "
             f"{price(store['writes'])} per 1M)"
         ),
@@ -462,12 +470,11 @@ def _training(x: _Inputs, runs_assumption: str) -> float:
 
 
 def _prompt_seconds(
-    values: Mapping[str, Any], speeds: tuple[float, float | None], prefix: float, per_query: float
+    h: float, speeds: tuple[float, float | None], prefix: float, per_query: float
 ) -> float:
     """(1 − h) × P ÷ prefill + h × P ÷ cached prefill + D ÷ prefill; a cached prefix with no
     published speed (own GPUs: the prefix cache skips it) takes no time."""
     prefill, cached = speeds
-    h = values["cache_hit_rate"]
     cached_seconds = h * prefix / cached if cached else 0.0
     return ((1 - h) * prefix + per_query) / prefill + cached_seconds
 
@@ -527,7 +534,7 @@ def estimate_approach(
         config, book, values, prompt, hosting, prefix, per_query, explain=explain
     )
     budget = values["latency_budget_ms"]
-    window = book.offer("generation", values["generation_model"])["context_window"]
+    window = _context_window(book, values, prompt, hosting)
     return ApproachEstimate(
         approach=approach_id,
         label=label or approach_id,
@@ -553,10 +560,32 @@ def estimate_approach(
     )
 
 
+def _context_window(
+    book: PriceBook, values: Mapping[str, Any], prompt: ApproachPrompt, hosting: str
+) -> float:
+    """The window of what serves the queries: the open model on own GPUs, the tuned model,
+    or the base model; the base model's where the book gives the others none."""
+    base = book.offer("generation", values["generation_model"])["context_window"]
+    if hosting == "self_host":
+        return book.offer("gpu", values["gpu"]).get("context_window") or base
+    if prompt.model != "generation":
+        return model_offer(prompt, values, book).get("context_window") or base
+    return base
+
+
 def _unit_cost(x: _Inputs, prompt: ApproachPrompt) -> float:
     """The cost of one query, for break-evens at zero volume."""
     one = estimate_approach(x.config, x.book, x.values, 1, prompt.id, explain=False)
     return one.per_query_usd
+
+
+def _hit_rate(
+    book: PriceBook, values: Mapping[str, Any], prompt: ApproachPrompt, hosting: str, prefix: float
+) -> float:
+    """The cache hit rate this prompt gets where it is served (own GPUs: the assumption)."""
+    if hosting == "self_host":
+        return values["cache_hit_rate"]
+    return cache_hits(values, model_offer(prompt, values, book), prefix)
 
 
 def _first_token_start(book: PriceBook, values: Mapping[str, Any], hosting: str) -> float:
@@ -585,10 +614,13 @@ def _latency(
     baseline = config.approaches[config.baseline]
     x = _Inputs(config, book, values, 0)
     base_prefix, base_per_query = _prompt_sizes(x, baseline)
-    seconds = _prompt_seconds(values, speeds, prefix, per_query)
+    hits = _hit_rate(book, values, prompt, hosting, prefix)
+    seconds = _prompt_seconds(hits, speeds, prefix, per_query)
     # The plain prompt as it is served: the base model, where the base model runs.
-    base_speeds = _speeds(book, values, baseline, serving_of(baseline, values, book))
-    base_seconds = _prompt_seconds(values, base_speeds, base_prefix, base_per_query)
+    base_hosting = serving_of(baseline, values, book)
+    base_speeds = _speeds(book, values, baseline, base_hosting)
+    base_hits = _hit_rate(book, values, baseline, base_hosting, base_prefix)
+    base_seconds = _prompt_seconds(base_hits, base_speeds, base_prefix, base_per_query)
     retrieval_ms = 0.0
     stages = []
     if prompt.retrieval:
@@ -608,7 +640,7 @@ def _latency(
     prefill, cached = speeds
     sums = (
         f"prompt processing {1000 * seconds:,.0f} ms ({num(prefix)} prefix tokens, "
-        f"{num(values['cache_hit_rate'])} of them cached, + {num(per_query)} tokens, at "
+        f"{hits:.0%} of them cached, + {num(per_query)} tokens, at "
         f"{num(prefill)} tokens/s"
         + (f", cached at {num(cached)} tokens/s" if cached else "")
         + ")"
