@@ -441,6 +441,13 @@ def _sources(numbers: Numbers) -> tuple[SourceView, ...]:
     return tuple(rows)
 
 
+def numbers_view(assessment: Any, evaluation: Any) -> NumbersView | None:
+    """What the report, a share link and the memo show of an assessment's numbers (None
+    where it has none)."""
+    numbers = numbers_for(assessment, evaluation)
+    return None if numbers is None else present_numbers(numbers)
+
+
 def present_numbers(
     numbers: Numbers,
     typed: Mapping[str, str] | None = None,

@@ -25,7 +25,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from assessments.models import Assessment, RenderedMemo
-from assessments.numbers import numbers_for, present_numbers
+from assessments.numbers import numbers_view
 from assessments.presenters import present_report
 from assessments.services import Evaluation
 
@@ -90,17 +90,12 @@ def memo_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, An
         "project": assessment.project,
         "assessment": assessment,
         "report": present_report(result, evaluation.rubric, evaluation.answers),
-        "numbers": _numbers_view(assessment, evaluation),
+        "numbers": numbers_view(assessment, evaluation),
         "memo_template": MEMO_TEMPLATES[evaluation.rubric.engine],
         "memo_date": timezone.localtime(answered_at).date(),
         "answers_changed_at": answered_at,
         "key_answer_ids": KEY_ANSWER_IDS,
     }
-
-
-def _numbers_view(assessment: Assessment, evaluation: Evaluation) -> Any:
-    numbers = numbers_for(assessment, evaluation)
-    return None if numbers is None else present_numbers(numbers)
 
 
 @cache

@@ -37,32 +37,24 @@ def est(value: float, per: str) -> dict[str, Any]:
     return fig(value, per) | {"estimate": "a round number for the arithmetic"}
 
 
+# The base model of the hand-worked cases; the others differ from it in one respect each.
+BIG = {
+    "provider": "Test", "label": "Big model",
+    "input": fig(2.0), "cached_input": fig(0.2), "output": fig(10.0),
+    "context_window": fig(200_000, "tokens"), "first_token_ms": est(400, "ms"),
+    "prefill_tokens_per_s": est(10_000, "tokens/s"),
+    "cached_prefill_tokens_per_s": est(100_000, "tokens/s"),
+}  # fmt: skip
 TEST_BOOK_DATA: dict[str, Any] = {
     "book": {"id": "2000-01", "read_on": DAY, "title": "Test prices"},
     "generation": {
-        "big": {
-            "provider": "Test", "label": "Big model",
-            "input": fig(2.0), "cached_input": fig(0.2), "output": fig(10.0),
-            "context_window": fig(200_000, "tokens"), "first_token_ms": est(400, "ms"),
-            "prefill_tokens_per_s": est(10_000, "tokens/s"),
-            "cached_prefill_tokens_per_s": est(100_000, "tokens/s"),
-        },
-        "tiered": {
-            "provider": "Test", "label": "Model with long-prompt prices",
-            "input": fig(2.0), "cached_input": fig(0.2), "output": fig(10.0),
-            "context_window": fig(1_000_000, "tokens"), "first_token_ms": est(400, "ms"),
-            "prefill_tokens_per_s": est(10_000, "tokens/s"),
-            "cached_prefill_tokens_per_s": est(100_000, "tokens/s"),
+        "big": BIG,
+        "tiered": BIG | {
+            "label": "Model with long-prompt prices", "context_window": fig(1_000_000, "tokens"),
             "long_prompt_above": fig(100_000, "input tokens"), "long_input": fig(4.0),
             "long_cached_input": fig(0.4), "long_cache_write": fig(5.0), "long_output": fig(15.0),
         },
-        "writer": {
-            "provider": "Test", "label": "Model that bills cache writes",
-            "input": fig(2.0), "cached_input": fig(0.2), "cache_write": fig(2.5),
-            "output": fig(10.0), "context_window": fig(200_000, "tokens"),
-            "first_token_ms": est(400, "ms"), "prefill_tokens_per_s": est(10_000, "tokens/s"),
-            "cached_prefill_tokens_per_s": est(100_000, "tokens/s"),
-        },
+        "writer": BIG | {"label": "Model that bills cache writes", "cache_write": fig(2.5)},
     },
     "fine_tuning": {
         "small": {

@@ -176,16 +176,7 @@ class EstimatorConfig:
         """Every assumption's value: the owner's override where one is set and still valid
         under this book (a model a newer book dropped falls back to the default), else the
         default for these answers."""
-        values = self.defaults(answers)
-        for assumption_id, raw in overrides.items():
-            assumption = self.assumptions.get(assumption_id)
-            if assumption is None:
-                continue
-            try:
-                values[assumption_id] = assumption.clean(raw, book)
-            except InvalidAssumption:
-                continue
-        return values
+        return self.defaults(answers) | self.parse_edits(overrides, book)[0]
 
     def parse_edits(
         self, raw: Mapping[str, Any], book: PriceBook
@@ -281,6 +272,7 @@ def parse_config(data: Mapping[str, Any]) -> EstimatorConfig:
     )
 
 
+@cache
 def available_configs() -> tuple[str, ...]:
     """The rubric versions the estimator has data for."""
     return tuple(sorted(path.stem for path in CONFIG_DIR.glob("v*.toml")))

@@ -247,8 +247,7 @@ def serving_of(prompt: ApproachPrompt, values: Mapping[str, Any], book: PriceBoo
         return values["hosting"]
     if trains_on_own_gpus(values):
         return "self_host"
-    offer = book.offer("fine_tuning", values["fine_tuning_offer"])
-    return "api" if offer.serves_per_token else "self_host"
+    return "api" if model_offer(prompt, values, book).serves_per_token else "self_host"
 
 
 def model_offer(prompt: ApproachPrompt, values: Mapping[str, Any], book: PriceBook) -> Offer:
@@ -365,7 +364,7 @@ def _self_hosted(x: _Inputs, prefix: float, per_query: float) -> GpuSizing:
     replicas = sizing.replicas()
     x.add(
         "hosting",
-        replicas * HOURS_PER_MONTH * gpu["hourly"],
+        replicas * sizing.replica_usd,
         lambda: (
             f"{plural(replicas, 'replica', 'replicas')} × {gpu.label} × {HOURS_PER_MONTH} hours × "
             f"{price(gpu['hourly'])} an hour "
@@ -460,7 +459,7 @@ def _training(x: _Inputs, runs_assumption: str) -> float:
         "training",
         runs * per_run,
         lambda: (
-            f"{num(runs)} run{'' if runs == 1 else 's'} a month × {how()} "
+            f"{plural(runs, 'run', 'runs')} a month × {how()} "
             f"({num(v['training_examples'])} examples × {num(v['example_tokens'])} tokens × "
             f"{num(v['epochs'])} epochs)"
         ),
@@ -489,9 +488,11 @@ def _speeds(
         return book.offer("gpu", values["gpu"])["prefill_tokens_per_s"], None
     model = book.offer("generation", values["generation_model"])
     prefill, cached = model["prefill_tokens_per_s"], model["cached_prefill_tokens_per_s"]
-    if prompt.model != "generation":
-        offer = book.offer("fine_tuning", values["fine_tuning_offer"])
-        cached = cached if offer.get("cached_input") is not None else prefill
+    if (
+        prompt.model != "generation"
+        and model_offer(prompt, values, book).get("cached_input") is None
+    ):
+        cached = prefill
     return prefill, cached
 
 
@@ -631,9 +632,7 @@ def _latency(
         stages = [f"{num(book.latency[name].value)} ms {STAGE_NAMES[name]}" for name in names]
     start = _first_token_start(book, values, hosting)
     first = start + 1000 * seconds + retrieval_ms
-    base_first = (
-        _first_token_start(book, values, serving_of(baseline, values, book)) + 1000 * base_seconds
-    )
+    base_first = _first_token_start(book, values, base_hosting) + 1000 * base_seconds
     added = first - base_first
     if not explain:
         return added, first, ""
@@ -732,10 +731,12 @@ def _crossing(a: ApproachEstimate, b: ApproachEstimate) -> BreakEven | None:
 
     low, high = CROSSING_RANGE
     volumes = [10 ** (low + i / CROSSING_STEPS) for i in range((high - low) * CROSSING_STEPS + 1)]
-    for left, right in zip(volumes, volumes[1:], strict=False):
-        if (gap(left) < 0) == (gap(right) < 0) or gap(left) == 0:
+    gaps = [gap(volume) for volume in volumes]
+    for i in range(len(volumes) - 1):
+        if (gaps[i] < 0) == (gaps[i + 1] < 0) or gaps[i] == 0:
             continue
-        below = a if gap(left) < 0 else b
+        left, right = volumes[i], volumes[i + 1]
+        below = a if gaps[i] < 0 else b
         for _ in range(40):
             middle = math.sqrt(left * right)
             left, right = (middle, right) if (gap(middle) < 0) == (below is a) else (left, middle)

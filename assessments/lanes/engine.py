@@ -99,6 +99,11 @@ def decide_lanes(asked: Mapping[str, Any], rubric: LanesRubric) -> dict[str, Lan
     return {lane.id: _decide_lane(lane, asked, rubric)[0] for lane in rubric.lanes}
 
 
+def values_of(decisions: Mapping[str, LaneDecision]) -> dict[str, str]:
+    """Each lane's value: {"knowledge": "retrieval", "behaviour": "fine_tune"}."""
+    return {lane: decision.value for lane, decision in decisions.items()}
+
+
 @dataclass(frozen=True)
 class LaneProgress:
     """A lane of an unfinished assessment: settled (no answer still to give can change it)
@@ -151,7 +156,7 @@ def verdict_for(lanes: Mapping[str, str], rubric: LanesRubric) -> str:
 def lane_values(answers: Mapping[str, Any], rubric: LanesRubric) -> dict[str, str]:
     """Each lane's value under `answers` (questions not asked set aside): what flips need."""
     asked, _ = asked_answers(answers, rubric)
-    return {lane: d.value for lane, d in decide_lanes(asked, rubric).items()}
+    return values_of(decide_lanes(asked, rubric))
 
 
 def decide(answers: Mapping[str, Any], rubric: LanesRubric) -> str:
@@ -171,7 +176,7 @@ class _Context:
     ):
         self.rubric = rubric
         self.asked = asked
-        self.lanes = {lane: d.value for lane, d in decisions.items()}
+        self.lanes = values_of(decisions)
         self.rules = frozenset(d.rule.id for d in decisions.values())
         self.verdict = verdict
         self.lane_questions = {lane: d.questions for lane, d in decisions.items()}
@@ -212,7 +217,7 @@ def _context(
     questions not asked. Raises NoVerdict for the rubric's no-verdict pair."""
     asked, not_asked = asked_answers(answers, rubric)
     decisions = decide_lanes(asked, rubric)
-    verdict = verdict_for({lane: d.value for lane, d in decisions.items()}, rubric)
+    verdict = verdict_for(values_of(decisions), rubric)
     return _Context(rubric, asked, decisions, verdict), decisions, not_asked
 
 
@@ -347,7 +352,7 @@ def find_flips(
     """
     from assessments.validation import SingleChangeCheck  # noqa: PLC0415 - imports scoring
 
-    verdict = verdict_for({lane: d.value for lane, d in decisions.items()}, rubric)
+    verdict = verdict_for(values_of(decisions), rubric)
     read_by_lanes = {question for d in decisions.values() for question in d.questions}
     check = SingleChangeCheck(answers, rubric)
     flips = []
@@ -361,7 +366,7 @@ def find_flips(
                 changed_asked, _ = asked_answers({**answers, question_id: option}, rubric)
             else:  # the same questions are asked: only this answer differs
                 changed_asked = {**asked, question_id: option}
-            lanes = {lane: d.value for lane, d in decide_lanes(changed_asked, rubric).items()}
+            lanes = values_of(decide_lanes(changed_asked, rubric))
             try:
                 new_verdict = verdict_for(lanes, rubric)
             except NoVerdict:

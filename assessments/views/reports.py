@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 from assessments.access import get_owned_assessment
 from assessments.forms import ShareLinkForm
 from assessments.models import Assessment
-from assessments.numbers import numbers_for, present_numbers
+from assessments.numbers import numbers_view
 from assessments.presenters import present_report
 from assessments.services import Evaluation, evaluate_assessment, reassessed_as
 from assessments.upgrade_view import upgrade_context
@@ -32,12 +32,11 @@ def render_report_body(
     the same for the owner's page, a share link and an example."""
     if evaluation.result is None:
         raise ValueError("only a complete, valid evaluation has a report body")
-    numbers = numbers_for(assessment, evaluation)
     context = {
         "assessment": assessment,
         "is_owner": is_owner,
         "report": present_report(evaluation.result, evaluation.rubric, evaluation.answers),
-        "numbers": None if numbers is None else present_numbers(numbers),
+        "numbers": numbers_view(assessment, evaluation),
         "numbers_url": reverse("assessment_numbers", args=[assessment.pk]) if is_owner else "",
     }
     template = REPORT_BODY_TEMPLATES[evaluation.rubric.engine]
