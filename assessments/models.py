@@ -11,11 +11,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import Case, Exists, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
 from assessments.rubric import CURRENT_VERSION
+
+NOTE_MAX_LENGTH = 2000
+SIGN_OFF_COMMENT_MAX_LENGTH = 2000
 
 
 def _owned_by(user, via: str = "") -> Q:
@@ -24,9 +27,47 @@ def _owned_by(user, via: str = "") -> Q:
     return Q(**{f"{via}owner": user, f"{via}is_example": False})
 
 
+# What each role may do, as a level: a role may do everything the roles below it may.
+ROLE_LEVELS = {"viewer": 1, "editor": 2, "owner": 3}
+
+
+def _role_of(user, via: str = "") -> Case:
+    """The user's role on the project ("owner", "editor", "viewer", or None), as an SQL
+    expression, so a lookup finds the object and the role in one query. A worked example has
+    no owner or members (and a project flagged as an example loses them)."""
+    membership = Membership.objects.filter(project=OuterRef(f"{via}pk" if via else "pk"), user=user)
+    return Case(
+        When(**{f"{via}is_example": True}, then=Value(None)),
+        When(**{f"{via}owner": user}, then=Value("owner")),
+        default=Subquery(membership.values("role")[:1]),
+        output_field=models.CharField(),
+    )
+
+
+def _reached_by(user, at_least: str, via: str = "") -> Q:
+    """The projects `user` reaches with a role of `at_least` or higher."""
+    roles = [role for role, level in ROLE_LEVELS.items() if level >= ROLE_LEVELS[at_least]]
+    owned = _owned_by(user, via)
+    if roles == ["owner"]:
+        return owned
+    member = Exists(
+        Membership.objects.filter(
+            project=OuterRef(f"{via}pk" if via else "pk"), user=user, role__in=roles
+        )
+    )
+    return owned | (Q(member) & Q(**{f"{via}is_example": False}))
+
+
 class ProjectQuerySet(models.QuerySet):
     def owned_by(self, user) -> ProjectQuerySet:
         return self.filter(_owned_by(user))
+
+    def reached_by(self, user, at_least: str = "viewer") -> ProjectQuerySet:
+        """The user's own projects and those they are a member of with `at_least` that role;
+        each carries `user_role`."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(_reached_by(user, at_least)).annotate(user_role=_role_of(user))
 
     def examples(self) -> ProjectQuerySet:
         return self.filter(is_example=True)
@@ -99,16 +140,31 @@ class AssessmentQuerySet(models.QuerySet):
     def owned_by(self, user) -> AssessmentQuerySet:
         return self.filter(_owned_by(user, via="project__"))
 
+    def reached_by(self, user, at_least: str = "viewer") -> AssessmentQuerySet:
+        """Assessments of the projects the user reaches with `at_least` that role; each
+        carries `user_role` (see ProjectQuerySet.reached_by)."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        via = "project__"
+        return self.filter(_reached_by(user, at_least, via)).annotate(user_role=_role_of(user, via))
+
     def examples(self) -> AssessmentQuerySet:
         return self.filter(project__is_example=True)
 
     def with_answers(self) -> AssessmentQuerySet:
-        """The one way to load assessments for reading: each with its project and its
-        answers (`assessment.answer_values`), in two queries however many there are."""
+        """The one way to load assessments for reading: each with its project, its answers
+        (`assessment.answer_values`) and their notes (`assessment.note_values`), in three
+        queries however many there are."""
         return self.select_related("project").prefetch_related(
             Prefetch(
                 "answers", queryset=Answer.objects.only("assessment_id", "question_id", "value")
-            )
+            ),
+            Prefetch(
+                "notes",
+                queryset=AnswerNote.objects.only(
+                    "assessment_id", "question_id", "text", "not_applicable"
+                ),
+            ),
         )
 
 
@@ -153,6 +209,13 @@ class Assessment(models.Model):
         rows = _prefetched(self, "answers", "Assessment.objects.with_answers()")
         return {row.question_id: row.value for row in rows}
 
+    @property
+    def note_values(self) -> dict[str, dict[str, Any]]:
+        """question id -> {"text": the note, "not_applicable": bool}, as loaded by
+        `Assessment.objects.with_answers()` (a new dict on each call)."""
+        rows = _prefetched(self, "notes", "Assessment.objects.with_answers()")
+        return {row.question_id: row.as_dict() for row in rows}
+
 
 class Answer(models.Model):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
@@ -172,6 +235,151 @@ class Answer(models.Model):
         return f"{self.question_id} = {self.value!r}"
 
 
+class AnswerNote(models.Model):
+    """A note on one question of an assessment (why we answered so, where a figure comes
+    from), and for an optional question, whether it does not apply (the note is then the
+    reason). Kept apart from Answer: a note never takes part in scoring."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="notes")
+    question_id = models.CharField(max_length=64)
+    text = models.TextField(max_length=NOTE_MAX_LENGTH, blank=True)
+    not_applicable = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "question_id"], name="one_note_per_question"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.text[:40]!r}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "not_applicable": self.not_applicable}
+
+
+class Membership(models.Model):
+    """A user other than the owner who works on a project: an editor (answers, notes,
+    milestones, share links) or a viewer (reads, compares, downloads). Only the owner manages
+    members, deletes the project or transfers it."""
+
+    class Role(models.TextChoices):
+        EDITOR = "editor", "Editor"
+        VIEWER = "viewer", "Viewer"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    added_at = models.DateTimeField(auto_now_add=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="one_membership_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) on {self.project}"
+
+
+class MilestoneChanged(Exception):
+    """A milestone's content was about to change: milestones are immutable."""
+
+
+class Milestone(models.Model):
+    """An immutable, named, dated copy of an assessment as it stood: its answers and notes,
+    rubric version, price book and assumptions (so its verdict and numbers are those of that
+    moment, whatever is edited later), and a summary of its result. Only whether the owner
+    accepted it (the ADR's status) changes afterwards."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="milestones")
+    name = models.CharField(max_length=120)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    rubric_version = models.CharField(max_length=20)
+    price_book = models.CharField(max_length=7)
+    assumptions = models.JSONField(default=dict, blank=True)
+    answers = models.JSONField(default=dict, blank=True)
+    notes = models.JSONField(default=dict, blank=True)  # as Assessment.note_values
+    # When the copied answers last changed (the assessment's answers_changed_at then).
+    answers_changed_at = models.DateTimeField(null=True, blank=True)
+    # The result when it was made (verdict, lanes, readiness, confidence; None: incomplete),
+    # kept so a list or comparison of milestones needs no scoring.
+    result = models.JSONField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+
+    MUTABLE_FIELDS = frozenset({"accepted_at", "accepted_by"})
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            fields = kwargs.get("update_fields")
+            if fields is None or not set(fields) <= self.MUTABLE_FIELDS:
+                raise MilestoneChanged(f"milestone {self.pk} is immutable")
+        super().save(*args, **kwargs)
+
+    @property
+    def project(self) -> Project:
+        return self.assessment.project
+
+    @property
+    def answer_values(self) -> dict[str, Any]:
+        """question id -> answer, as the assessment's were (a new dict on each call)."""
+        return dict(self.answers)
+
+    @property
+    def note_values(self) -> dict[str, dict[str, Any]]:
+        return {q: dict(note) for q, note in self.notes.items()}
+
+
+class SignOff(models.Model):
+    """A stakeholder's response to a milestone, given on a shared page without an account.
+    The comment is plain text, always shown escaped."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        CONDITIONS = "approve_with_conditions", "Approve with conditions"
+        OBJECT = "object", "Object"
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="sign_offs")
+    # The link it came through (kept when the link is revoked; gone if it is deleted).
+    share_link = models.ForeignKey(
+        "ShareLink", on_delete=models.SET_NULL, null=True, blank=True, related_name="sign_offs"
+    )
+    name = models.CharField(max_length=80)
+    role = models.CharField(max_length=80, blank=True)
+    decision = models.CharField(max_length=24, choices=Decision.choices)
+    comment = models.TextField(max_length=SIGN_OFF_COMMENT_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.get_decision_display()}"
+
+
 class ShareLinkQuerySet(models.QuerySet):
     def active(self, now=None) -> ShareLinkQuerySet:
         now = now or timezone.now()
@@ -184,6 +392,11 @@ class ShareLink(models.Model):
     """A read-only link to one assessment's report. Only the token's SHA-256 is stored."""
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="share_links")
+    # What the link shows: this milestone (a snapshot), or with none, always the assessment's
+    # latest answers (links made before snapshots existed are such links).
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="share_links"
+    )
     label = models.CharField(max_length=80, blank=True)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -201,6 +414,11 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return self.label or f"Share link {self.pk}"
+
+    @property
+    def is_snapshot(self) -> bool:
+        """Whether it shows a milestone (else: always the latest answers)."""
+        return self.milestone_id is not None
 
     def is_active(self, now=None) -> bool:
         now = now or timezone.now()

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.quotas import too_many
 from assessments import limits
-from assessments.access import get_example_assessment, get_owned_assessment
+from assessments.access import get_assessment, get_example_assessment
 from assessments.models import Assessment
 from assessments.pdf import RenderRefused, memo_filename, memo_pdf
 from assessments.services import evaluate_assessment
@@ -52,7 +52,7 @@ def _or_404(response: HttpResponse | None) -> HttpResponse:
 @login_required
 @require_GET
 def memo(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = get_owned_assessment(request.user, pk)
+    assessment = get_assessment(request.user, pk)
     return _or_404(memo_response(request, assessment, limits.user_key))
 
 

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from assessments.access import get_owned_assessment
+from assessments.access import EDITOR, get_assessment
 from assessments.estimator import has_estimator
 from assessments.models import Assessment
 from assessments.numbers import Numbers, numbers_for, present_numbers
@@ -42,7 +42,7 @@ def _render(request: HttpRequest, assessment: Assessment, numbers: Numbers | Non
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def assessment_numbers(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = get_owned_assessment(request.user, pk)
+    assessment = get_assessment(request.user, pk, EDITOR)
     numbers = _numbers(assessment)
     if request.method != "POST":
         return _render(request, assessment, numbers)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.quotas import too_many
 from assessments import limits
-from assessments.access import get_owned_assessment, get_owned_project
+from assessments.access import EDITOR, get_assessment, get_owned_project, get_project
 from assessments.forms import ImportForm, ProjectForm
 from assessments.models import Assessment, Project
 from assessments.services import create_project, evaluate_assessment, reassess, start_assessment
@@ -49,7 +49,7 @@ def _successors(assessments: list[Assessment]) -> dict[int, Assessment]:
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = [
         {"project": project, **_summary(project.current_assessment)}
-        for project in Project.objects.owned_by(request.user).with_assessments()
+        for project in Project.objects.reached_by(request.user).with_assessments()
     ]
     return render(request, "assessments/project_list.html", {"projects": projects})
 
@@ -68,7 +68,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_owned_project(request.user, pk)
+    project = get_project(request.user, pk)
     assessments = list(project.assessments.with_answers())
     successors = _successors(assessments)
     history = [_summary(a, successors.get(a.pk)) for a in assessments]
@@ -108,7 +108,7 @@ def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_owned_project(request.user, pk)
+    project = get_project(request.user, pk, EDITOR)
     current = project.assessments.with_answers().first()
     if current is not None and reassess_to(current) is not None:
         # From an earlier rubric the one way on is re-assessing (a stale page may still
@@ -128,7 +128,7 @@ def assessment_reassess(request: HttpRequest, pk: int) -> HttpResponse:
     """A new assessment on the current rubric, started from this one of an earlier rubric
     (which stays exactly as it is, share links and all, and from then on keeps its answers:
     services.save_answers). A second request opens the re-assessment already made."""
-    source = get_owned_assessment(request.user, pk)
+    source = get_assessment(request.user, pk, EDITOR)
     if reassess_to(source) is None:
         messages.error(
             request,
@@ -162,7 +162,7 @@ def _reassessed(request: HttpRequest, source: Assessment) -> HttpResponse:
 @login_required
 @require_safe
 def project_export(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_owned_project(request.user, pk)
+    project = get_project(request.user, pk)
     response = JsonResponse(export_project(project), json_dumps_params={"indent": 2})
     filename = f"{slugify(project.name)[:60] or 'project'}-advisor-export.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

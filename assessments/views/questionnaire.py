@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assessments.access import get_owned_assessment
+from assessments.access import EDITOR, get_assessment
 from assessments.live import panel_for
 from assessments.models import Assessment
 from assessments.presenters import (
@@ -91,7 +91,7 @@ def panel_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, A
 @login_required
 @require_http_methods(["GET", "POST"])
 def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = get_owned_assessment(request.user, pk)
+    assessment = get_assessment(request.user, pk, EDITOR)
     successor = reassessed_as(assessment)
     if successor is not None:
         return _frozen(request, AnswersFrozen(assessment, successor))
@@ -179,7 +179,7 @@ def _after_full_save(request: HttpRequest, assessment: Assessment) -> HttpRespon
 @require_POST
 def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpResponse:
     """Autosave of one question. Only this question's row is written."""
-    assessment = get_owned_assessment(request.user, pk)
+    assessment = get_assessment(request.user, pk, EDITOR)
     rubric = load_rubric(assessment.rubric_version)
     question = rubric.questions.get(question_id)
     if question is None:

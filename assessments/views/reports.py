@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_safe
 
-from assessments.access import get_owned_assessment
+from assessments.access import EDITOR, get_assessment, may
 from assessments.forms import ShareLinkForm
 from assessments.models import Assessment
 from assessments.numbers import numbers_view
@@ -44,18 +44,24 @@ def render_report_body(
 
 
 def report_context(assessment: Assessment, mode: str) -> dict[str, Any]:
-    """mode: "owner" (with controls), "example" or "shared" (read-only, no owner identity)."""
+    """mode: "owner" (a signed-in member's page: controls as their role allows; the
+    assessment was reached through access.get_assessment), "example" or "shared" (read-only,
+    no owner identity)."""
     evaluation = evaluate_assessment(assessment)
+    member = mode == "owner"
+    can_edit = member and may(assessment, EDITOR)
     # Re-assessed on a newer rubric: its answers are frozen, so no links to change them.
-    successor = reassessed_as(assessment) if mode == "owner" else None
-    editable = mode == "owner" and successor is None
+    successor = reassessed_as(assessment) if member else None
+    editable = can_edit and successor is None
     context: dict[str, Any] = {
         "assessment": assessment,
         "project": assessment.project,
         "evaluation": evaluation,
         "mode": mode,
-        "is_owner": mode == "owner",
-        "editable": editable,
+        "is_owner": member,  # a member's page (breadcrumbs, project links)
+        "can_edit": can_edit,  # answers, milestones, share links
+        "editable": editable,  # answers can change now
+        "user_role": getattr(assessment, "user_role", None) if member else None,
         "reassessed_as": successor,
     }
     if evaluation.result is not None:
@@ -93,7 +99,11 @@ def render_report(request: HttpRequest, assessment: Assessment, mode: str) -> Ht
 @login_required
 @require_safe
 def report(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = get_owned_assessment(request.user, pk)
-    context = report_context(assessment, mode="owner") | share_panel_context(assessment)
+    assessment = get_assessment(request.user, pk)
+    context = report_context(assessment, mode="owner")
+    if context["can_edit"]:
+        context |= share_panel_context(assessment)
     context |= upgrade_context(assessment, context["evaluation"], context["reassessed_as"])
+    if not context["can_edit"]:
+        context["reassess_to"] = None  # a viewer reads; re-assessing is an editor's
     return render(request, "assessments/report.html", context)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.quotas import client_address, too_many
 from assessments import limits
-from assessments.access import get_owned_assessment, get_shared_assessment
+from assessments.access import EDITOR, get_assessment, get_shared_assessment
 from assessments.forms import ShareLinkForm
 from assessments.models import Assessment, ShareLink
 from assessments.sharing import (
@@ -96,7 +96,7 @@ def shared_memo(request: HttpRequest, token: str, link: ShareLink) -> HttpRespon
 @login_required
 @require_POST
 def share_create(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = get_owned_assessment(request.user, pk)
+    assessment = get_assessment(request.user, pk, EDITOR)
     form = ShareLinkForm(request.POST)
     new_url = None
     status = 200
@@ -120,7 +120,7 @@ def share_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _owned_link(request: HttpRequest, pk: int, share_pk: int) -> tuple[Assessment, ShareLink]:
     """The owner's assessment and one of its links; 404 for anyone else's, or a mismatch."""
-    assessment = get_owned_assessment(request.user, pk)
+    assessment = get_assessment(request.user, pk, EDITOR)
     return assessment, get_object_or_404(ShareLink, pk=share_pk, assessment=assessment)
 
 
