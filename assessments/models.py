@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.rubric import CURRENT_VERSION
+from assessments.validation import NOTE_MAX_LENGTH
 
-NOTE_MAX_LENGTH = 2000
 SIGN_OFF_COMMENT_MAX_LENGTH = 2000
 
 

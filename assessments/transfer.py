@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from assessments.estimator import (
@@ -16,25 +17,85 @@ from assessments.estimator import (
     load_config,
     load_price_book,
 )
-from assessments.models import Answer, Assessment, Project
-from assessments.rubric import WEB_VERSIONS, load_rubric
-from assessments.validation import InvalidAnswers, Problem, shortened, validate_answers
+from assessments.milestones import result_summary
+from assessments.models import (
+    SIGN_OFF_COMMENT_MAX_LENGTH,
+    Answer,
+    AnswerNote,
+    Assessment,
+    Milestone,
+    Project,
+    SignOff,
+)
+from assessments.rubric import WEB_VERSIONS, Rubric, load_rubric
+from assessments.services import evaluate
+from assessments.validation import (
+    InvalidAnswers,
+    Problem,
+    shortened,
+    validate_answers,
+    validate_notes,
+)
 
 FORMAT = "advisor-project"
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 FORMAT_VERSION = 1
 MAX_ASSESSMENTS = 200
+MAX_MILESTONES = 200  # per assessment
+MAX_SIGN_OFFS = 500  # per milestone
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
+def _export_notes(notes: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        q: {"text": n["text"], "not_applicable": n["not_applicable"]}
+        for q, n in sorted(notes.items())
+    }
+
+
+def _export_milestone(milestone: Milestone) -> dict[str, Any]:
+    """A milestone as it was copied, and the stakeholders' responses to it (their names are
+    what they typed; no share links, no users)."""
+    return {
+        "name": milestone.name,
+        "created_at": _iso(milestone.created_at),
+        "rubric_version": milestone.rubric_version,
+        "price_book": milestone.price_book,
+        "assumptions": dict(sorted(milestone.assumptions.items())),
+        "answers": dict(sorted(milestone.answers.items())),
+        "notes": _export_notes(milestone.notes),
+        "answers_changed_at": _iso(milestone.answers_changed_at),
+        "accepted_at": _iso(milestone.accepted_at),
+        "sign_offs": [
+            {
+                "name": sign_off.name,
+                "role": sign_off.role,
+                "decision": sign_off.decision,
+                "comment": sign_off.comment,
+                "created_at": _iso(sign_off.created_at),
+            }
+            for sign_off in milestone.sign_offs.all()
+        ],
+    }
+
+
 def export_project(project: Project) -> dict[str, Any]:
-    """Everything a project holds, in the order its assessments were made (oldest first); no
-    ids, owners or share links. By id, not created_at: an import may set any created_at, and
-    a re-assessment must come after the assessment it started from (carried_from)."""
-    assessments = list(project.assessments.with_answers().order_by("id"))
+    """Everything a project holds, in the order its assessments were made (oldest first),
+    with their notes, milestones and the responses to them; no ids, owners, members or share
+    links. By id, not created_at: an import may set any created_at, and a re-assessment must
+    come after the assessment it started from (carried_from)."""
+    milestones = Prefetch(
+        "milestones",
+        queryset=Milestone.objects.order_by("id").prefetch_related(
+            Prefetch("sign_offs", queryset=SignOff.objects.order_by("id"))
+        ),
+    )
+    assessments = list(
+        project.assessments.with_answers().prefetch_related(milestones).order_by("id")
+    )
     position = {assessment.pk: index for index, assessment in enumerate(assessments)}
     return {
         "format": FORMAT,
@@ -50,11 +111,13 @@ def export_project(project: Project) -> dict[str, Any]:
                 "created_at": _iso(assessment.created_at),
                 "answers_changed_at": _iso(assessment.answers_changed_at),
                 "answers": dict(sorted(assessment.answer_values.items())),
+                "notes": _export_notes(assessment.note_values),
                 # Run the numbers: the price book it is estimated with, the owner's edits.
                 "price_book": assessment.price_book,
                 "assumptions": dict(sorted(assessment.assumptions.items())),
                 # Where a re-assessment started: the index of that earlier assessment here.
                 "carried_from": position.get(assessment.carried_from_id),
+                "milestones": [_export_milestone(m) for m in assessment.milestones.all()],
             }
             for assessment in assessments
         ],
@@ -118,11 +181,18 @@ def _check_assessment(index: int, raw: Any, problems: list[Problem]) -> dict[str
             Problem(f"{where}.rubric_version", f"must be one of {known}, not {str(version)[:20]!r}")
         )
         return {}
+    rubric = load_rubric(version)
     answers, answer_problems = validate_answers(
-        raw.get("answers", {}), load_rubric(version), require_complete=False
+        raw.get("answers", {}), rubric, require_complete=False
     )
     problems += [Problem(f"{where}.answers.{p.question}", p.message) for p in answer_problems]
     price_book, assumptions = _numbers_settings(raw, version, where, problems)
+    raw_milestones = raw.get("milestones", [])
+    if not isinstance(raw_milestones, list) or len(raw_milestones) > MAX_MILESTONES:
+        problems.append(
+            Problem(f"{where}.milestones", f"must be a list of at most {MAX_MILESTONES}")
+        )
+        raw_milestones = []
     return {
         "rubric_version": version,
         "price_book": price_book,
@@ -133,6 +203,96 @@ def _check_assessment(index: int, raw: Any, problems: list[Problem]) -> dict[str
             raw.get("answers_changed_at"), f"{where}.answers_changed_at", problems
         ),
         "answers": answers,
+        "notes": _notes(raw.get("notes", {}), rubric, answers, where, problems),
+        "milestones": [
+            _check_milestone(f"{where}.milestones[{i}]", m, problems)
+            for i, m in enumerate(raw_milestones)
+        ],
+    }
+
+
+def _notes(
+    raw: Any, rubric: Rubric, answers: dict[str, Any], where: str, problems: list[Problem]
+) -> dict[str, dict[str, Any]]:
+    """Notes checked as the questionnaire checks them (validation.validate_notes); a question
+    that does not apply has no answer."""
+    notes, note_problems = validate_notes(raw, rubric)
+    problems += [Problem(f"{where}.notes.{p.question}", p.message) for p in note_problems]
+    problems += [
+        Problem(f"{where}.notes.{q}", "is marked “does not apply” but is answered")
+        for q, note in notes.items()
+        if note["not_applicable"] and q in answers
+    ]
+    return notes
+
+
+def _check_milestone(where: str, raw: Any, problems: list[Problem]) -> dict[str, Any]:
+    """A milestone of an export, checked like an assessment. Its result is not read from the
+    file but scored again from its answers, so an edited file cannot forge a verdict."""
+    if not isinstance(raw, dict):
+        problems.append(Problem(where, "must be an object"))
+        return {}
+    before = len(problems)
+    version = raw.get("rubric_version")
+    if version not in WEB_VERSIONS:
+        problems.append(
+            Problem(f"{where}.rubric_version", f"must be one of {', '.join(WEB_VERSIONS)}")
+        )
+        return {}
+    rubric = load_rubric(version)
+    answers, answer_problems = validate_answers(
+        raw.get("answers", {}), rubric, require_complete=False
+    )
+    problems += [Problem(f"{where}.answers.{p.question}", p.message) for p in answer_problems]
+    price_book, assumptions = _numbers_settings(raw, version, where, problems)
+    raw_sign_offs = raw.get("sign_offs", [])
+    if not isinstance(raw_sign_offs, list) or len(raw_sign_offs) > MAX_SIGN_OFFS:
+        problems.append(Problem(f"{where}.sign_offs", f"must be a list of at most {MAX_SIGN_OFFS}"))
+        raw_sign_offs = []
+    milestone = {
+        "name": _text(raw.get("name"), f"{where}.name", 120, problems, required=True),
+        "created_at": _timestamp(raw.get("created_at"), f"{where}.created_at", problems),
+        "rubric_version": version,
+        "price_book": price_book,
+        "assumptions": assumptions,
+        "answers": answers,
+        "notes": _notes(raw.get("notes", {}), rubric, answers, where, problems),
+        "answers_changed_at": _timestamp(
+            raw.get("answers_changed_at"), f"{where}.answers_changed_at", problems
+        ),
+        "accepted_at": _timestamp(raw.get("accepted_at"), f"{where}.accepted_at", problems),
+        "sign_offs": [
+            _check_sign_off(f"{where}.sign_offs[{i}]", s, problems)
+            for i, s in enumerate(raw_sign_offs)
+        ],
+    }
+    if len(problems) == before:
+        milestone["result"] = result_summary(evaluate(answers, rubric, include_flips=False))
+    return milestone
+
+
+DECISIONS = tuple(SignOff.Decision.values)
+
+
+def _check_sign_off(where: str, raw: Any, problems: list[Problem]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        problems.append(Problem(where, "must be an object"))
+        return {}
+    decision = raw.get("decision")
+    if decision not in DECISIONS:
+        problems.append(Problem(f"{where}.decision", f"must be one of {', '.join(DECISIONS)}"))
+    return {
+        "name": _text(raw.get("name"), f"{where}.name", 80, problems, required=True),
+        "role": _text(raw.get("role", ""), f"{where}.role", 80, problems, required=False),
+        "decision": decision,
+        "comment": _text(
+            raw.get("comment", ""),
+            f"{where}.comment",
+            SIGN_OFF_COMMENT_MAX_LENGTH,
+            problems,
+            required=False,
+        ),
+        "created_at": _timestamp(raw.get("created_at"), f"{where}.created_at", problems),
     }
 
 
@@ -191,6 +351,23 @@ def parse_export(data: Any) -> dict[str, Any]:
     return parsed
 
 
+def _import_milestone(assessment: Assessment, item: dict[str, Any]) -> None:
+    sign_offs = item.pop("sign_offs")
+    created_at = item.pop("created_at") or timezone.now()
+    milestone = Milestone.objects.create(assessment=assessment, created_at=created_at, **item)
+    SignOff.objects.bulk_create(
+        SignOff(
+            milestone=milestone,
+            name=s["name"],
+            role=s["role"],
+            decision=s["decision"],
+            comment=s["comment"],
+            created_at=s["created_at"] or created_at,
+        )
+        for s in sign_offs
+    )
+
+
 @transaction.atomic
 def import_project(owner, data: Any) -> Project:
     """A new project for `owner` from an export; all of it, or nothing."""
@@ -215,9 +392,15 @@ def import_project(owner, data: Any) -> Project:
             Answer(assessment=assessment, question_id=q, value=v)
             for q, v in item["answers"].items()
         )
+        AnswerNote.objects.bulk_create(
+            AnswerNote(assessment=assessment, question_id=q, **note)
+            for q, note in item["notes"].items()
+        )
         Assessment.objects.filter(pk=assessment.pk).update(
             created_at=item["created_at"] or assessment.created_at,
             answers_changed_at=item["answers_changed_at"],
         )
+        for milestone in item["milestones"]:
+            _import_milestone(assessment, milestone)
     project.refresh_from_db()
     return project

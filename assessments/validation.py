@@ -6,6 +6,7 @@ rejected the same way everywhere. Each problem names its question. No Django imp
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -320,3 +321,50 @@ def changes_from_values(rubric: Rubric, raw: Mapping[str, Any]) -> AnswerChanges
     if problems:
         raise InvalidAnswers(problems)
     return AnswerChanges(values, frozenset(cleared))
+
+
+NOTE_MAX_LENGTH = 2000
+NOTE_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def check_note(
+    question: Question, text: Any, not_applicable: Any
+) -> tuple[dict[str, Any], str | None]:
+    """A note on `question` as stored ({"text", "not_applicable"}), or the message saying
+    why not: text of at most NOTE_MAX_LENGTH characters (control characters other than
+    line breaks dropped), and "does not apply" only for an optional question, with a reason."""
+    if not isinstance(text, str) or not isinstance(not_applicable, bool):
+        return {}, "a note must be text, and “does not apply” true or false"
+    text = NOTE_CONTROL_CHARACTERS.sub("", text.replace("\r\n", "\n")).strip()
+    if len(text) > NOTE_MAX_LENGTH:
+        return {}, f"the note is {len(text):,} characters long; at most {NOTE_MAX_LENGTH:,} fit"
+    if not_applicable and question.required:
+        return {}, "is required, so it cannot be marked “does not apply”"
+    if not_applicable and not text:
+        return {}, "to mark it “does not apply”, say why in the note"
+    return {"text": text, "not_applicable": not_applicable}, None
+
+
+def validate_notes(raw: Any, rubric: Rubric) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
+    """Notes as exported ({question id: {"text", "not_applicable"}}), checked one by one with
+    check_note; empty notes that do not mark anything are dropped."""
+    if not isinstance(raw, Mapping):
+        return {}, [Problem("notes", "must be an object mapping question ids to notes")]
+    clean: dict[str, dict[str, Any]] = {}
+    problems: list[Problem] = []
+    for question_id, note in raw.items():
+        question = rubric.questions.get(question_id)
+        if question is None:
+            problems.append(Problem(shortened(str(question_id)), "unknown question id"))
+            continue
+        if not isinstance(note, Mapping):
+            problems.append(Problem(question_id, "must be an object with text and not_applicable"))
+            continue
+        checked, message = check_note(
+            question, note.get("text", ""), note.get("not_applicable", False)
+        )
+        if message:
+            problems.append(Problem(question_id, message))
+        elif checked["text"] or checked["not_applicable"]:
+            clean[question_id] = checked
+    return clean, problems
