@@ -308,6 +308,10 @@ IMPORT_WINDOW = int(os.environ.get("IMPORT_WINDOW", "3600"))
 SHARE_BAD_TOKEN_LIMIT = int(os.environ.get("SHARE_BAD_TOKEN_LIMIT", "10"))
 SHARE_BAD_TOKEN_WINDOW = int(os.environ.get("SHARE_BAD_TOKEN_WINDOW", "600"))
 SHARE_UNDO_SECONDS = int(os.environ.get("SHARE_UNDO_SECONDS", "600"))
+# Sign-off responses on a shared page, per link and client address: enough for a room of
+# stakeholders behind one office address, too few to flood a project's sign-off list.
+SHARE_RESPONSE_LIMIT = int(os.environ.get("SHARE_RESPONSE_LIMIT", "20"))
+SHARE_RESPONSE_WINDOW = int(os.environ.get("SHARE_RESPONSE_WINDOW", "3600"))
 # Set when behind a proxy that appends the client address to X-Forwarded-For.
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 

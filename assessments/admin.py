@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from assessments.models import Answer, Assessment, Project, ShareLink
+from assessments.models import Answer, Assessment, Membership, Project, ShareLink
 
 
 class AnswerInline(admin.TabularInline):
@@ -9,11 +9,20 @@ class AnswerInline(admin.TabularInline):
     readonly_fields = ["updated_at"]
 
 
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fk_name = "project"
+    extra = 0
+    raw_id_fields = ["user", "added_by"]
+    readonly_fields = ["added_at"]
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     list_display = ["name", "owner", "is_example", "updated_at"]
     list_filter = ["is_example"]
     search_fields = ["name", "description", "owner__username"]
+    inlines = [MembershipInline]
 
 
 @admin.register(Assessment)

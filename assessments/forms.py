@@ -1,9 +1,11 @@
 import json
 
 from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
 
-from assessments.models import Project
-from assessments.sharing import EXPIRY_CHOICES
+from assessments.models import SIGN_OFF_COMMENT_MAX_LENGTH, Milestone, Project, SignOff
+from assessments.sharing import EXPIRY_CHOICES, NEW_SNAPSHOT, Response, plain_text
 
 
 class ProjectForm(forms.ModelForm):
@@ -17,11 +19,22 @@ class ProjectForm(forms.ModelForm):
         }
 
 
+SHOWS_SNAPSHOT, SHOWS_LATEST = "snapshot", "latest"
+
+
 class ShareLinkForm(forms.Form):
     label = forms.CharField(
         max_length=80,
         required=False,
-        help_text="Optional: who it is for, e.g. “for the CFO”. Only you see it.",
+        help_text="Optional: who it is for, e.g. “for the CFO”. Only your team sees it, "
+        "except in the name of a new snapshot (“Shared: for the CFO”), which the reader sees.",
+    )
+    shows = forms.ChoiceField(
+        label="What the link shows",
+        initial=SHOWS_SNAPSHOT,
+        required=False,  # not sent (a form of before snapshots): a snapshot, the default
+        help_text="A snapshot never changes when the answers are edited later; readers "
+        "respond to what it shows.",
     )
     expiry = forms.ChoiceField(
         choices=[
@@ -34,8 +47,29 @@ class ShareLinkForm(forms.Form):
         label="Expires",
     )
 
+    def __init__(self, *args, milestones=(), **kwargs) -> None:
+        """`milestones`: the assessment's own, the only ones a link of it may show."""
+        super().__init__(*args, **kwargs)
+        self.milestones = {f"m{m.pk}": m for m in milestones}
+        saved = [
+            (key, f"{m.name} ({date_format(timezone.localtime(m.created_at), 'j M Y, H:i')})")
+            for key, m in self.milestones.items()
+        ]
+        self.fields["shows"].choices = [
+            (SHOWS_SNAPSHOT, "A snapshot of the answers now"),
+            *([("A milestone saved earlier", saved)] if saved else []),
+            (SHOWS_LATEST, "Always the latest answers"),
+        ]
+
     def expires_in_days(self) -> int | None:
         return EXPIRY_CHOICES[self.cleaned_data["expiry"]]
+
+    def milestone(self):
+        """What the link shows as sharing.create_share_link takes it."""
+        shows = self.cleaned_data["shows"] or SHOWS_SNAPSHOT
+        if shows == SHOWS_SNAPSHOT:
+            return NEW_SNAPSHOT
+        return None if shows == SHOWS_LATEST else self.milestones[shows]
 
 
 class ImportForm(forms.Form):
@@ -54,3 +88,128 @@ class ImportForm(forms.Form):
             return json.loads(upload.read().decode("utf-8"))
         except (ValueError, RecursionError):  # bad bytes or JSON, huge numbers, deep nesting
             raise forms.ValidationError("The file is not valid JSON.") from None
+
+
+# --- A project's team (assessments/team.py) ------------------------------------------------
+
+TEAM_ROLE_CHOICES = [("editor", "Editor"), ("viewer", "Viewer")]
+
+
+class InviteForm(forms.Form):
+    who = forms.CharField(
+        max_length=254,
+        label="Username or verified email address",
+        help_text="Someone who already has an account here.",
+    )
+    role = forms.ChoiceField(
+        choices=TEAM_ROLE_CHOICES,
+        initial="editor",
+        help_text="Editors answer, take notes, save milestones and share links; viewers read, "
+        "compare and download.",
+    )
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=TEAM_ROLE_CHOICES)
+
+
+class TransferForm(forms.Form):
+    member = forms.TypedChoiceField(
+        coerce=int,
+        label="New owner",
+        error_messages={
+            "required": "Choose the member who becomes the owner.",
+            "invalid_choice": "Choose one of the project's current members.",
+        },
+        help_text="They own the project from now on; you stay on as an editor.",
+    )
+
+    def __init__(self, *args, members=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = [("", "Choose a member")] + [
+            (m.pk, f"{m.user.username} ({m.get_role_display().lower()})") for m in members
+        ]
+
+
+# --- Sign-off on a shared page (sharing.record_sign_off) -------------------------------------
+
+
+class SignOffForm(forms.Form):
+    name = forms.CharField(max_length=80, label="Your name")
+    role = forms.CharField(
+        max_length=80, required=False, label="Your role (optional)", help_text="For example “CFO”."
+    )
+    decision = forms.ChoiceField(
+        choices=SignOff.Decision.choices, widget=forms.RadioSelect, label="Your decision"
+    )
+    comment = forms.CharField(
+        max_length=SIGN_OFF_COMMENT_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Plain text. Required when you object or approve with conditions: say why, "
+        "or which conditions.",
+    )
+    # When the answers shown last changed (sharing.changed_stamp): a page that no longer shows
+    # what the link shows cannot be responded to.
+    seen = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+
+    WHY_NEEDED = {
+        SignOff.Decision.OBJECT.value: "Add a comment: say why you object.",
+        SignOff.Decision.CONDITIONS.value: "Add a comment: say on which conditions you approve.",
+    }
+
+    def clean_name(self) -> str:
+        name = plain_text(self.cleaned_data["name"])
+        if not name:
+            raise forms.ValidationError("Enter your name.")
+        return name
+
+    def clean_role(self) -> str:
+        return plain_text(self.cleaned_data["role"])
+
+    def clean_comment(self) -> str:
+        return plain_text(self.cleaned_data["comment"], multiline=True)
+
+    def clean(self):
+        cleaned = super().clean()
+        decision = cleaned.get("decision")
+        if decision in self.WHY_NEEDED and not cleaned.get("comment") and "comment" in cleaned:
+            self.add_error("comment", self.WHY_NEEDED[decision])
+        return cleaned
+
+    def response(self) -> Response:
+        data = self.cleaned_data
+        return Response(data["name"], data["role"], data["decision"], data["comment"])
+
+
+class MilestoneForm(forms.Form):
+    name = forms.CharField(
+        max_length=Milestone._meta.get_field("name").max_length,
+        required=False,
+        label="Milestone name",
+        help_text="Optional, e.g. “Board review”. Without one it is named by the date.",
+    )
+
+
+class MilestoneAcceptForm(forms.Form):
+    accepted = forms.TypedChoiceField(
+        choices=[("1", "Accepted"), ("0", "Proposed")],
+        coerce=lambda value: value == "1",
+        label="ADR status",
+    )
+
+
+class CompareForm(forms.Form):
+    """Two of a project's assessments ("a<id>") or milestones ("m<id>"); the choices are the
+    project's own, so an id of anything else is refused as not one of them."""
+
+    left = forms.ChoiceField(label="Compare")
+    right = forms.ChoiceField(label="with")
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("left", "right"):
+            self.fields[name].choices = choices
+            self.fields[name].error_messages["invalid_choice"] = (
+                "Choose one of this project’s assessments or milestones."
+            )

@@ -18,6 +18,12 @@ def share_token_guesses() -> Quota:
     return Quota("share-token", settings.SHARE_BAD_TOKEN_LIMIT, settings.SHARE_BAD_TOKEN_WINDOW)
 
 
+def share_responses() -> Quota:
+    """Sign-off responses given on a shared page, per link and client address (see
+    response_key): one reader cannot flood a link, nor one link's readers each other."""
+    return Quota("share-response", settings.SHARE_RESPONSE_LIMIT, settings.SHARE_RESPONSE_WINDOW)
+
+
 def imports() -> Quota:
     """Project imports, per signed-in user."""
     return Quota("import", settings.IMPORT_LIMIT, settings.IMPORT_WINDOW)
@@ -34,3 +40,7 @@ def user_key(request: HttpRequest) -> str:
 
 def address_key(request: HttpRequest) -> str:
     return f"address:{client_address(request)}"
+
+
+def response_key(request: HttpRequest, link_pk: int) -> str:
+    return f"link:{link_pk}:address:{client_address(request)}"

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from assessments.models import Assessment, Milestone
-from assessments.services import Evaluation, evaluate_assessment
+from assessments.compare import Comparison, Side, compare
+from assessments.models import Assessment, Milestone, Project, SignOff
+from assessments.rubric import load_rubric
+from assessments.services import Evaluation, evaluate, evaluate_assessment
 
 NAME_MAX_LENGTH = Milestone._meta.get_field("name").max_length
 
@@ -70,3 +74,111 @@ def same_content(milestone: Milestone, assessment: Assessment) -> bool:
         and milestone.assumptions == assessment.assumptions
         and milestone.price_book == assessment.price_book
     )
+
+
+def project_milestones(project: Project) -> list[Milestone]:
+    """The project's milestones, newest first, each with its assessment, who saved and who
+    accepted it, and its sign-offs: a fixed number of queries however many there are."""
+    return list(
+        Milestone.objects.filter(assessment__project=project)
+        .select_related("assessment", "created_by", "accepted_by")
+        .prefetch_related("sign_offs")
+    )
+
+
+def sign_off_counts(milestone: Milestone) -> list[tuple[str, int]]:
+    """(decision label, count) of the milestone's responses, in the decisions' order, for the
+    decisions someone gave (from prefetched sign_offs when loaded so)."""
+    given = Counter(sign_off.decision for sign_off in milestone.sign_offs.all())
+    return [(label, given[value]) for value, label in SignOff.Decision.choices if given[value]]
+
+
+def set_accepted(milestone: Milestone, accepted: bool, *, by=None) -> bool:
+    """Mark the milestone's decision as accepted by `by` (the owner), or withdraw that.
+    Returns whether anything changed. Only these two fields may change on a milestone."""
+    if accepted == (milestone.accepted_at is not None):
+        return False
+    milestone.accepted_at = timezone.now() if accepted else None
+    milestone.accepted_by = by if accepted else None
+    milestone.save(update_fields=["accepted_at", "accepted_by"])
+    return True
+
+
+def adr_number(milestone: Milestone) -> int:
+    """The milestone's place among its project's milestones, oldest first: the ADR's number,
+    stable as later milestones are saved."""
+    return (
+        Milestone.objects.filter(assessment__project_id=milestone.assessment.project_id)
+        .filter(
+            Q(created_at__lt=milestone.created_at)
+            | Q(created_at=milestone.created_at, pk__lte=milestone.pk)
+        )
+        .count()
+    )
+
+
+# --- Comparing a project's assessments and milestones (assessments/compare.py) -------------
+
+
+def _when(moment) -> str:
+    return date_format(timezone.localtime(moment), "j M Y, H:i")
+
+
+def state_choices(
+    assessments: list[Assessment], milestones: list[Milestone]
+) -> list[tuple[str, str]]:
+    """What a comparison can pick: the project's assessments (newest first, the first is the
+    current one), then its milestones, as (form value, title)."""
+    choices = [
+        (f"a{a.pk}", f"Assessment of {_when(a.created_at)}{' (current)' if i == 0 else ''}")
+        for i, a in enumerate(assessments)
+    ]
+    choices += [(f"m{m.pk}", f"Milestone: {m.name}, {_when(m.created_at)}") for m in milestones]
+    return choices
+
+
+def default_pair(assessments: list[Assessment], milestones: list[Milestone]) -> dict[str, str]:
+    """Left: the newest milestone, or else the previous assessment; right: the current one."""
+    if not assessments:
+        return {}
+    if milestones:
+        left = f"m{milestones[0].pk}"
+    else:
+        left = f"a{assessments[1 if len(assessments) > 1 else 0].pk}"
+    return {"left": left, "right": f"a{assessments[0].pk}"}
+
+
+def side_of(
+    key: str, assessments: list[Assessment], milestones: list[Milestone], titles: dict[str, str]
+) -> Side:
+    """The compare Side of one chosen value (one of state_choices), scored."""
+    pool = assessments if key.startswith("a") else milestones
+    state = next(item for item in pool if f"{key[0]}{item.pk}" == key)
+    rubric = load_rubric(state.rubric_version)
+    answers = state.answer_values
+    return Side(
+        key=key,
+        title=titles[key],
+        rubric=rubric,
+        answers=answers,
+        notes=state.note_values,
+        evaluation=evaluate(answers, rubric, include_flips=False),
+    )
+
+
+def compare_states(
+    left: str, right: str, assessments: list[Assessment], milestones: list[Milestone]
+) -> Comparison:
+    titles = dict(state_choices(assessments, milestones))
+    return compare(
+        side_of(left, assessments, milestones, titles),
+        side_of(right, assessments, milestones, titles),
+        evaluate=lambda answers, rubric: evaluate(answers, rubric, include_flips=False),
+    )
+
+
+def milestone_rows(project: Project) -> list[dict[str, Any]]:
+    """The project page's list: each milestone with its responses counted by decision."""
+    return [
+        {"milestone": m, "sign_off_counts": sign_off_counts(m)} for m in project_milestones(project)
+    ]

@@ -20,14 +20,16 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from assessments.models import Assessment, RenderedMemo
+from assessments.models import Assessment, Milestone, RenderedMemo, SignOff
 from assessments.numbers import numbers_view
 from assessments.presenters import present_report
 from assessments.services import Evaluation
+from assessments.sharing import matching_sign_offs
 
 MEMO_TEMPLATE = "assessments/memo.html"
 # The memo's template by the engine of the rubric the assessment was scored with.
@@ -82,14 +84,45 @@ def static_bytes(url: str) -> bytes:
     return Path(found).read_bytes()
 
 
-def memo_context(assessment: Assessment, evaluation: Evaluation) -> dict[str, Any]:
+def is_milestone(subject: Assessment | Milestone) -> bool:
+    return isinstance(subject, Milestone)
+
+
+def memo_sign_offs(subject: Assessment | Milestone) -> list[SignOff]:
+    """The responses the memo's sign-off block lists: a milestone's own; for an assessment
+    (loaded with answers), those given to its milestones that hold its current answers."""
+    if is_milestone(subject):
+        return list(subject.sign_offs.all())
+    return matching_sign_offs(subject)
+
+
+def memo_status(subject: Assessment | Milestone) -> str:
+    """The ADR status in the memo's header: accepted only when the owner marked the
+    milestone so."""
+    accepted_at = getattr(subject, "accepted_at", None)
+    if accepted_at is None:
+        return "Proposed"
+    return f"Accepted ({date_format(timezone.localtime(accepted_at), 'j F Y')})"
+
+
+def memo_context(
+    assessment: Assessment | Milestone,
+    evaluation: Evaluation,
+    sign_offs: list[SignOff] | None = None,
+) -> dict[str, Any]:
+    """What the memo templates read; `assessment` may be a milestone (it reads like one)."""
     result = evaluation.result
     assert result is not None, "a memo needs a complete assessment"
     answered_at = assessment.answers_changed_at or assessment.created_at
     return {
         "project": assessment.project,
         "assessment": assessment,
-        "report": present_report(result, evaluation.rubric, evaluation.answers),
+        "milestone": assessment if is_milestone(assessment) else None,
+        "memo_status": memo_status(assessment),
+        "sign_offs": memo_sign_offs(assessment) if sign_offs is None else sign_offs,
+        "report": present_report(
+            result, evaluation.rubric, evaluation.answers, assessment.note_values
+        ),
         "numbers": numbers_view(assessment, evaluation),
         "memo_template": MEMO_TEMPLATES[evaluation.rubric.engine],
         "memo_date": timezone.localtime(answered_at).date(),
@@ -109,10 +142,17 @@ def memo_sources_digest() -> str:
     return digest.hexdigest()
 
 
-def content_key(assessment: Assessment, evaluation: Evaluation) -> str:
+def content_key(
+    assessment: Assessment | Milestone,
+    evaluation: Evaluation,
+    sign_offs: list[SignOff] | None = None,
+) -> str:
     """Everything the memo shows and every file it is made from, hashed (64 hex digits):
-    same key, same PDF."""
+    same key, same PDF. A milestone's memo never shares a key with its assessment's, and a
+    new response (or the owner's acceptance) makes a new memo."""
     project = assessment.project
+    if sign_offs is None:
+        sign_offs = memo_sign_offs(assessment)
     payload = {
         "answers": evaluation.answers,
         "rubric": assessment.rubric_version,
@@ -121,7 +161,14 @@ def content_key(assessment: Assessment, evaluation: Evaluation) -> str:
         "sources": memo_sources_digest(),
         "project": [project.name, project.description],
         "changed": (assessment.answers_changed_at or assessment.created_at).isoformat(),
+        "notes": assessment.note_values,
+        "sign_offs": [
+            [s.pk, s.name, s.role, s.decision, s.comment, s.created_at.isoformat()]
+            for s in sign_offs
+        ],
     }
+    if is_milestone(assessment):
+        payload["milestone"] = [assessment.pk, assessment.name, memo_status(assessment)]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
 
 
@@ -147,10 +194,15 @@ def stored_memo(key: str) -> bytes | None:
     return bytes(pdf)
 
 
-def render_and_store(key: str, assessment: Assessment, evaluation: Evaluation) -> bytes:
+def render_and_store(
+    key: str,
+    assessment: Assessment | Milestone,
+    evaluation: Evaluation,
+    sign_offs: list[SignOff] | None = None,
+) -> bytes:
     """Render the memo and store it under `key`. Another process storing the same memo at the
     same moment is no error: the key is unique, the second insert does nothing."""
-    pdf = render_memo_pdf(memo_context(assessment, evaluation))
+    pdf = render_memo_pdf(memo_context(assessment, evaluation, sign_offs))
     now = timezone.now()
     memo = RenderedMemo(key=key, pdf=pdf, created_at=now, last_served_at=now)
     RenderedMemo.objects.bulk_create([memo], ignore_conflicts=True)
@@ -180,7 +232,7 @@ class RenderRefused(Exception):
 
 
 def memo_pdf(
-    assessment: Assessment,
+    assessment: Assessment | Milestone,
     evaluation: Evaluation,
     *,
     before_render: Callable[[], None] = lambda: None,
@@ -188,18 +240,19 @@ def memo_pdf(
     """The memo's bytes: the stored copy, or else rendered once per distinct content and files
     and stored. `before_render` runs only when a render is needed (the views take a render
     quota there) and may raise RenderRefused."""
-    key = content_key(assessment, evaluation)
+    sign_offs = memo_sign_offs(assessment)
+    key = content_key(assessment, evaluation, sign_offs)
     pdf = stored_memo(key)
     if pdf is None:
         before_render()
-        pdf = render_and_store(key, assessment, evaluation)
+        pdf = render_and_store(key, assessment, evaluation, sign_offs)
     return pdf
 
 
 MAX_SLUG = 80
 
 
-def memo_filename(assessment: Assessment, on: date | None = None) -> str:
+def memo_filename(assessment: Assessment | Milestone, on: date | None = None) -> str:
     """`<project-slug>-decision-memo-<date>.pdf`; a long name is cut at a word."""
     slug = slugify(assessment.project.name)
     if len(slug) > MAX_SLUG:

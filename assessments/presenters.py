@@ -23,7 +23,7 @@ from assessments.lanes.rubric import LanesRubric
 from assessments.rubric import APPROACHES, Rubric
 from assessments.scoring import RationalePoint, Result
 from assessments.template_data import TemplateData
-from assessments.validation import asked_ids
+from assessments.validation import NOTE_MAX_LENGTH, asked_ids
 
 TOP_REASONS = 3
 
@@ -51,11 +51,16 @@ def question_sections(
     answers: Mapping[str, Any],
     errors: Mapping[str, str] | None = None,
     submitted: Mapping[str, Any] | None = None,
+    notes: Mapping[str, Mapping[str, Any]] | None = None,
+    note_errors: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Sections with their questions, ready for the form. `submitted` values win over saved
-    answers so a rejected submission shows what the user chose, not what was stored."""
+    answers so a rejected submission shows what the user chose, not what was stored. `notes`
+    are the notes to show (stored ones, or what a refused submission typed)."""
     errors = errors or {}
     submitted = submitted or {}
+    notes = notes or {}
+    note_errors = note_errors or {}
     # What the form shows decides what it asks: the stored answers, overlaid by the valid
     # values of a refused submission.
     shown_answers = {**answers, **{q: v for q, v in submitted.items() if q not in errors}}
@@ -82,6 +87,10 @@ def question_sections(
                     "asked": question.id in asked,
                     "asked_when": question.asked_when,
                     "error": errors.get(question.id, ""),
+                    "note": notes.get(question.id, {}).get("text", ""),
+                    "not_applicable": bool(notes.get(question.id, {}).get("not_applicable")),
+                    "note_error": note_errors.get(question.id, ""),
+                    "note_max_length": NOTE_MAX_LENGTH,
                     "choices": [
                         {"id": c.id, "label": c.label, "checked": c.id in picked}
                         for c in question.choices
@@ -164,7 +173,12 @@ def options_view(result: Result, rubric: Rubric) -> list[dict[str, Any]]:
     return options
 
 
-def answers_view(rubric: Rubric, answers: Mapping[str, Any]) -> list[dict[str, Any]]:
+def answers_view(
+    rubric: Rubric,
+    answers: Mapping[str, Any],
+    notes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    notes = notes or {}
     return [
         {
             "title": section.title,
@@ -174,6 +188,8 @@ def answers_view(rubric: Rubric, answers: Mapping[str, Any]) -> list[dict[str, A
                     "question_text": q.text,
                     "answer_text": q.describe(answers.get(q.id)),
                     "answered": q.id in answers,
+                    "note": notes.get(q.id, {}).get("text", ""),
+                    "not_applicable": bool(notes.get(q.id, {}).get("not_applicable")),
                 }
                 for q in section.questions
             ],
@@ -194,7 +210,12 @@ def headline(result: Result, rubric: Rubric) -> str:
     return text + "."
 
 
-def report_view(result: Result, rubric: Rubric, answers: Mapping[str, Any]) -> dict[str, Any]:
+def report_view(
+    result: Result,
+    rubric: Rubric,
+    answers: Mapping[str, Any],
+    notes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Everything the report shows, in the order it shows it."""
     labels = {a: rubric.verdict_label(a) for a in APPROACHES}
     return {
@@ -224,7 +245,7 @@ def report_view(result: Result, rubric: Rubric, answers: Mapping[str, Any]) -> d
         ],  # fmt: skip
         "warnings": result.warnings,
         "next_steps": result.next_steps,
-        "answers": answers_view(rubric, answers),
+        "answers": answers_view(rubric, answers, notes),
         "rubric_version": result.rubric_version,
         "rubric_title": rubric.title,
     }
@@ -352,6 +373,8 @@ class AnswerRow(TemplateData):
     answered: bool
     asked: bool
     effects: tuple[str, ...]  # what the answer did in this outcome
+    note: str = ""  # why we answered so, where a figure comes from (plain text)
+    not_applicable: bool = False  # marked "does not apply" (the note is the reason)
 
     @property
     def effect_text(self) -> str:
@@ -508,9 +531,14 @@ def _effect_points(
 
 
 def lanes_report_view(
-    result: LanesResult, rubric: LanesRubric, answers: Mapping[str, Any]
+    result: LanesResult,
+    rubric: LanesRubric,
+    answers: Mapping[str, Any],
+    notes: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> LanesReport:
-    """The v2 report of a LanesResult scored under `rubric` from `answers`."""
+    """The v2 report of a LanesResult scored under `rubric` from `answers` (with `notes`:
+    question id -> {"text", "not_applicable"}, as Assessment.note_values)."""
+    notes = notes or {}
     lanes = []
     deciding = []
     for point in result.rationale:
@@ -576,9 +604,11 @@ def lanes_report_view(
                     answered=q.id in answers,
                     asked=q.id not in not_asked,
                     effects=tuple(effects.get(q.id, ())) if q.id in answers else (),
+                    note=notes.get(q.id, {}).get("text", ""),
+                    not_applicable=bool(notes.get(q.id, {}).get("not_applicable")),
                 )
                 for q in section.questions
-                if q.id in answers or q.id not in not_asked
+                if q.id in answers or q.id not in not_asked or q.id in notes
             ),
         )
         for section in rubric.sections
@@ -626,9 +656,15 @@ def lanes_report_view(
     )
 
 
-def present_report(result: Any, rubric: Any, answers: Mapping[str, Any]) -> Any:
+def present_report(
+    result: Any,
+    rubric: Any,
+    answers: Mapping[str, Any],
+    notes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Any:
     """The report of any result, by the engine of the rubric it was scored with: the v2
-    LanesReport, or v1's dict (report_view)."""
+    LanesReport, or v1's dict (report_view). `notes` (Assessment.note_values or a
+    milestone's) put each note under its answer in "All answers"."""
     if rubric.engine == LanesReport.engine:
-        return lanes_report_view(result, rubric, answers)
-    return report_view(result, rubric, answers)
+        return lanes_report_view(result, rubric, answers, notes)
+    return report_view(result, rubric, answers, notes)

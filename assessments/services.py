@@ -13,12 +13,13 @@ from django.utils import timezone
 from assessments.lanes.engine import LaneProgress, lane_progress
 from assessments.lanes.rubric import LanesRubric
 from assessments.lanes.upgrade import carry_over
-from assessments.models import Answer, Assessment, Project
+from assessments.models import Answer, AnswerNote, Assessment, Project
 from assessments.rubric import CURRENT_VERSION, Rubric, load_rubric
 from assessments.scoring import Result, score
 from assessments.validation import (
     AnswerChanges,
     InvalidAnswers,
+    NoteChange,
     Problem,
     asked_required_ids,
     combination_problems,
@@ -99,11 +100,15 @@ def _touch(assessment: Assessment) -> None:
 
 
 class StaleAnswers(Exception):
-    """Answers changed elsewhere after the form was loaded; nothing was saved."""
+    """Answers (or notes) changed elsewhere after the form was loaded; nothing was saved."""
 
-    def __init__(self, current: dict[str, Any]):
-        super().__init__(f"changed since the form was loaded: {sorted(current)}")
+    def __init__(
+        self, current: dict[str, Any], notes: dict[str, dict[str, Any]] | None = None
+    ) -> None:
+        notes = notes or {}
+        super().__init__(f"changed since the form was loaded: {sorted({*current, *notes})}")
         self.current = current  # question id -> the newer stored value (None if cleared)
+        self.notes = notes  # question id -> the newer stored note ({"text", "not_applicable"})
 
 
 class AnswersFrozen(Exception):
@@ -184,8 +189,132 @@ def save_answers(
                 Answer.objects.filter(assessment=assessment, question_id=question_id).update(
                     value=value, updated_at=now
                 )
+        if values:
+            # An answer given to a question marked "does not apply" means it applies after all:
+            # the mark goes (the note stays), so the two never contradict each other.
+            AnswerNote.objects.filter(
+                assessment=assessment, question_id__in=list(values), not_applicable=True
+            ).update(not_applicable=False, updated_at=now)
         _touch(assessment)
     return True
+
+
+@dataclass(frozen=True)
+class NoteSaved:
+    """What save_note did: whether anything changed, and whether marking the question "does
+    not apply" cleared its answer (the verdict may then have moved)."""
+
+    changed: bool
+    answer_cleared: bool = False
+
+
+def _lock_unfrozen(assessment: Assessment) -> None:
+    """Take the assessment's row lock (as save_answers does); AnswersFrozen if re-assessed."""
+    Assessment.objects.select_for_update().filter(pk=assessment.pk).first()
+    successor = reassessed_as(assessment)
+    if successor is not None:
+        raise AnswersFrozen(assessment, successor)
+
+
+def _write_note(assessment: Assessment, note: NoteChange, exists: bool) -> None:
+    """Store `note` (checked, and different from what is stored): an empty note that marks
+    nothing deletes the row. The caller holds the assessment's lock."""
+    rows = AnswerNote.objects.filter(assessment=assessment, question_id=note.question_id)
+    if note.is_empty:
+        rows.delete()
+    elif exists:
+        rows.update(text=note.text, not_applicable=note.not_applicable, updated_at=timezone.now())
+    else:
+        AnswerNote.objects.create(assessment=assessment, question_id=note.question_id,
+                                  **note.as_dict())  # fmt: skip
+
+
+def save_note(assessment: Assessment, note: NoteChange) -> NoteSaved:
+    """Save one question's note (checked by validation.parse_note) under the assessment's
+    lock. Marking the question "does not apply" clears its answer in the same transaction,
+    so no one ever sees both. An assessment re-assessed on a newer rubric raises
+    AnswersFrozen, as for answers."""
+    with transaction.atomic():
+        _lock_unfrozen(assessment)
+        stored = (
+            AnswerNote.objects.filter(assessment=assessment, question_id=note.question_id)
+            .values("text", "not_applicable")
+            .first()
+        )
+        answer_cleared = False
+        if note.not_applicable:
+            deleted, _ = Answer.objects.filter(
+                assessment=assessment, question_id=note.question_id
+            ).delete()
+            answer_cleared = deleted > 0
+        empty = NoteChange(note.question_id).as_dict()
+        if (stored or empty) == note.as_dict() and not answer_cleared:
+            return NoteSaved(changed=False)
+        if (stored or empty) != note.as_dict():
+            _write_note(assessment, note, exists=stored is not None)
+        _touch(assessment)  # notes show in the report and the memo: they date the answers
+    return NoteSaved(changed=True, answer_cleared=answer_cleared)
+
+
+def save_questionnaire(
+    assessment: Assessment,
+    changes: AnswerChanges,
+    notes: Mapping[str, NoteChange],
+    *,
+    unchanged_since: datetime | None = None,
+) -> bool:
+    """The whole questionnaire (submitted without JS): answers and notes in one transaction,
+    all or nothing. Returns whether anything changed.
+
+    A question marked "does not apply" has its answer cleared whatever answer was submitted
+    for it (a radio button cannot be unticked without JS). The stale rule of save_answers
+    covers notes too: a note this save would change that was saved elsewhere after
+    `unchanged_since` raises StaleAnswers (with the newer answers and notes) and nothing is
+    saved.
+    """
+    with transaction.atomic():
+        _lock_unfrozen(assessment)
+        stored = {
+            question_id: ({"text": text, "not_applicable": marked}, updated)
+            for question_id, text, marked, updated in AnswerNote.objects.filter(
+                assessment=assessment
+            ).values_list("question_id", "text", "not_applicable", "updated_at")
+        }
+        empty = NoteChange("").as_dict()
+        writes = {
+            q: note for q, note in notes.items()
+            if stored.get(q, (empty, None))[0] != note.as_dict()
+        }  # fmt: skip
+        newer_notes = {
+            q: stored[q][0]
+            for q in writes
+            if q in stored and unchanged_since is not None and stored[q][1] > unchanged_since
+        }
+        final = {q: note for q, (note, _) in stored.items()} | {
+            q: note.as_dict() for q, note in writes.items()
+        }
+        not_applicable = {q for q, note in final.items() if note["not_applicable"]}
+        answered = set(
+            Answer.objects.filter(assessment=assessment, question_id__in=not_applicable)
+            .values_list("question_id", flat=True)
+        )  # fmt: skip
+        answer_changes = AnswerChanges(
+            {q: v for q, v in changes.values.items() if q not in not_applicable},
+            changes.cleared | answered,
+        )
+        try:
+            answers_changed = save_answers(
+                assessment, answer_changes, unchanged_since=unchanged_since
+            )
+        except StaleAnswers as stale:
+            raise StaleAnswers(stale.current, newer_notes) from None
+        if newer_notes:
+            raise StaleAnswers({}, newer_notes)  # rolls back the answers saved above
+        for note in writes.values():
+            _write_note(assessment, note, exists=note.question_id in stored)
+        if writes and not answers_changed:
+            _touch(assessment)
+    return answers_changed or bool(writes)
 
 
 @transaction.atomic

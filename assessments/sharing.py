@@ -1,39 +1,77 @@
-"""Share links: create, revoke (then undo or dismiss), resolve a token. Only token hashes
-are stored."""
+"""Share links: create (showing a snapshot or the latest answers), revoke (then undo or
+dismiss), resolve a token, and the sign-off responses readers give through a link. Only token
+hashes are stored."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
-from datetime import timedelta
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from assessments.models import Assessment, ShareLink
+from assessments.milestones import create_milestone, same_content
+from assessments.models import Assessment, Milestone, ShareLink, SignOff
 
 TOKEN_BYTES = 32  # 256 bits from the OS's CSPRNG
 EXPIRY_CHOICES = {"never": None, "7": 7, "30": 30, "90": 90}
+
+
+class _NewSnapshot:
+    """The `milestone` of create_share_link meaning "a milestone of the answers now"."""
+
+    def __repr__(self) -> str:
+        return "NEW_SNAPSHOT"
+
+
+NEW_SNAPSHOT: Final = _NewSnapshot()
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def snapshot_name(label: str) -> str:
+    """The name of the milestone a new link shows: after the link's label (blank: the
+    milestones' default name, with the date)."""
+    label = label.strip()
+    return f"Shared: {label}" if label else ""
+
+
 def create_share_link(
-    assessment: Assessment, *, label: str = "", expires_in_days: int | None = None
+    assessment: Assessment,
+    *,
+    label: str = "",
+    expires_in_days: int | None = None,
+    milestone: Milestone | None | _NewSnapshot = NEW_SNAPSHOT,
+    by=None,
 ) -> tuple[ShareLink, str]:
-    """A new link and its token; the token exists only in this return value."""
+    """A new link and its token; the token exists only in this return value.
+
+    What the link shows: NEW_SNAPSHOT (the default) a milestone of the answers now, made in
+    the same transaction as the link; a milestone of this assessment; or None, always the
+    latest answers. A milestone of another assessment is a ValueError and nothing is made."""
+    if isinstance(milestone, Milestone) and milestone.assessment_id != assessment.pk:
+        raise ValueError("a share link can only show a milestone of its own assessment")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
-    link = ShareLink.objects.create(
-        assessment=assessment,
-        label=label.strip(),
-        token_hash=hash_token(token),
-        expires_at=expires_at,
-    )
+    with transaction.atomic():
+        if isinstance(milestone, _NewSnapshot):
+            milestone = create_milestone(assessment, name=snapshot_name(label), by=by)
+        link = ShareLink.objects.create(
+            assessment=assessment,
+            milestone=milestone,
+            label=label.strip(),
+            token_hash=hash_token(token),
+            expires_at=expires_at,
+        )
     return link, token
 
 
@@ -97,7 +135,16 @@ def resolve_token(token: str) -> ShareLink | None:
     """The active link for a token, or None (unknown, revoked and expired look the same)."""
     if not token or len(token) > 200:
         return None
-    return ShareLink.objects.active().filter(token_hash=hash_token(token)).first()
+    links = ShareLink.objects.active().select_related("milestone__assessment__project")
+    return links.filter(token_hash=hash_token(token)).first()
+
+
+def shown_by(link: ShareLink) -> Assessment | Milestone:
+    """What an active link shows: its milestone (which reads like an assessment), or its
+    assessment's latest answers."""
+    if link.milestone is not None:
+        return link.milestone
+    return Assessment.objects.with_answers().get(pk=link.assessment_id)
 
 
 @transaction.atomic
@@ -105,3 +152,104 @@ def record_view(link: ShareLink) -> None:
     """The only write a shared page's GET makes: an atomic counter bump."""
     now = timezone.now()
     ShareLink.objects.filter(pk=link.pk).update(view_count=F("view_count") + 1, last_viewed_at=now)
+
+
+# --- What a link shows ---------------------------------------------------------------------
+
+
+def changed_stamp(subject: Assessment | Milestone) -> str:
+    """What a shared page showed, as its sign-off form carries it back: when the answers last
+    changed, and a digest of everything the page shows (the owner's cost assumptions change
+    without changing that time). A different stamp on the way back means the reader responds
+    to a page that is no longer what the link shows."""
+    changed: datetime = subject.answers_changed_at or subject.created_at
+    content = [
+        subject.answer_values,
+        subject.note_values,
+        subject.assumptions,
+        subject.price_book,
+        subject.rubric_version,
+    ]
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+    return f"{changed.isoformat()}/{digest[:16]}"
+
+
+def matching_sign_offs(assessment: Assessment) -> list[SignOff]:
+    """The responses to the assessment's milestones whose content is what the assessment
+    (loaded with answers) holds now: the responses that still speak for its current answers.
+    Two queries however many milestones and responses there are."""
+    milestones = assessment.milestones.prefetch_related("sign_offs")
+    return [
+        sign_off
+        for milestone in milestones
+        if same_content(milestone, assessment)
+        for sign_off in milestone.sign_offs.all()
+    ]
+
+
+# --- Sign-off responses --------------------------------------------------------------------
+
+# Kept in a comment: line breaks (and tabs, as spaces); in a name or role: nothing.
+_KEPT_IN_COMMENTS = {"\n": "\n", "\t": " "}
+
+
+def plain_text(value: str, *, multiline: bool = False) -> str:
+    """Text as typed, without control or format characters (NUL, escapes, bidirectional
+    overrides, zero-width joiners...) that would hide or reorder what others read; Windows
+    line breaks become plain ones. What is left is shown escaped, never as HTML."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    kept = []
+    for char in value:
+        if multiline and char in _KEPT_IN_COMMENTS:
+            kept.append(_KEPT_IN_COMMENTS[char])
+        elif unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp"}:
+            kept.append("" if multiline or char not in "\t\n" else " ")
+        else:
+            kept.append(char)
+    return "".join(kept).strip()
+
+
+class SignOffRefused(Exception):
+    """A response that cannot be recorded now; its message is for the reader."""
+
+
+STALE_PAGE = (
+    "The answers changed since you opened this page: please read it again before responding."
+)
+
+
+@dataclass(frozen=True)
+class Response:
+    name: str
+    role: str
+    decision: str
+    comment: str
+
+
+@transaction.atomic
+def record_sign_off(link: ShareLink, response: Response, *, seen: str = "") -> SignOff:
+    """Record a reader's response to what the link shows: its milestone, or for a link to the
+    latest answers, a milestone of the answers now (the newest one if it holds the same), and
+    only if they are what the reader saw (`seen`, the changed_stamp of the page they read);
+    else SignOffRefused and nothing is saved. The assessment's row is locked (as a save locks
+    it) so the answers cannot change between the check and the copy."""
+    milestone = link.milestone
+    if milestone is None:
+        Assessment.objects.select_for_update().filter(pk=link.assessment_id).first()
+        current = Assessment.objects.with_answers().get(pk=link.assessment_id)
+        if not seen or seen != changed_stamp(current):
+            raise SignOffRefused(STALE_PAGE)
+        newest = current.milestones.first()
+        if newest is not None and same_content(newest, current):
+            milestone = newest
+        else:
+            milestone = create_milestone(current)
+    return SignOff.objects.create(
+        milestone=milestone,
+        share_link=link,
+        name=response.name,
+        role=response.role,
+        decision=response.decision,
+        comment=response.comment,
+        created_at=timezone.now(),
+    )

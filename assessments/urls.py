@@ -10,6 +10,8 @@ from assessments.views import (
     reports,
     sharing,
 )
+from assessments.views import milestones as milestone_views
+from assessments.views import team as team_views
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -19,6 +21,7 @@ urlpatterns = [
     # Shared by link: no account needed, only the token
     path("s/<str:token>/", sharing.shared_report, name="shared_report"),
     path("s/<str:token>/memo.pdf", sharing.shared_memo, name="shared_memo"),
+    path("s/<str:token>/respond/", sharing.shared_respond, name="shared_respond"),
     # Projects
     path("projects/", projects.project_list, name="project_list"),
     path("projects/new/", projects.project_create, name="project_create"),
@@ -32,6 +35,29 @@ urlpatterns = [
         projects.assessment_create,
         name="assessment_create",
     ),
+    # A project's team (assessments/views/team.py)
+    path("projects/<int:pk>/members/", team_views.project_members, name="project_members"),
+    path(
+        "projects/<int:pk>/members/<int:member_pk>/",
+        team_views.member_update,
+        name="member_update",
+    ),
+    path(
+        "projects/<int:pk>/members/<int:member_pk>/remove/",
+        team_views.member_remove,
+        name="member_remove",
+    ),
+    path("projects/<int:pk>/transfer/", team_views.project_transfer, name="project_transfer"),
+    path("projects/<int:pk>/compare/", milestone_views.project_compare, name="project_compare"),
+    # Milestones (assessments/views/milestones.py)
+    path(
+        "assessments/<int:pk>/milestones/",
+        milestone_views.milestone_create,
+        name="milestone_create",
+    ),
+    path("milestones/<int:pk>/", milestone_views.milestone_detail, name="milestone_detail"),
+    path("milestones/<int:pk>/accept/", milestone_views.milestone_accept, name="milestone_accept"),
+    path("milestones/<int:pk>/adr.md", milestone_views.milestone_adr, name="milestone_adr"),
     # Assessments
     path("assessments/<int:pk>/", questionnaire.questionnaire, name="questionnaire"),
     path(
@@ -40,12 +66,18 @@ urlpatterns = [
         name="save_question",
     ),
     path(
+        "assessments/<int:pk>/questions/<slug:question_id>/note/",
+        questionnaire.save_question_note,
+        name="save_note",
+    ),
+    path(
         "assessments/<int:pk>/reassess/",
         projects.assessment_reassess,
         name="assessment_reassess",
     ),
     path("assessments/<int:pk>/report/", reports.report, name="report"),
     path("assessments/<int:pk>/memo.pdf", memos.memo, name="memo"),
+    path("milestones/<int:pk>/memo.pdf", memos.milestone_memo, name="milestone_memo"),
     path("assessments/<int:pk>/numbers/", numbers.assessment_numbers, name="assessment_numbers"),
     path("assessments/<int:pk>/shares/", sharing.share_create, name="share_create"),
     path(

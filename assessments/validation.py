@@ -368,3 +368,73 @@ def validate_notes(raw: Any, rubric: Rubric) -> tuple[dict[str, dict[str, Any]],
         elif checked["text"] or checked["not_applicable"]:
             clean[question_id] = checked
     return clean, problems
+
+
+@dataclass(frozen=True)
+class NoteChange:
+    """A checked note on one question (see parse_note): empty text and not marked means
+    "no note". Only this module makes them; services.save_note takes them."""
+
+    question_id: str
+    text: str = ""
+    not_applicable: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "not_applicable": self.not_applicable}
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text and not self.not_applicable
+
+
+# A checkbox as a browser submits it when ticked ("on" without a value attribute).
+TICKED = frozenset({"on", "1", "true", "yes"})
+
+
+def ticked(values: list[str]) -> bool:
+    return any(value.strip().lower() in TICKED for value in values)
+
+
+def parse_note(question: Question, text: str, not_applicable: bool) -> NoteChange:
+    """One question's note as a form submits it; InvalidAnswers names the question."""
+    checked, message = check_note(question, text, not_applicable)
+    if message:
+        raise InvalidAnswers([Problem(question.id, message)])
+    return NoteChange(question.id, **checked)
+
+
+def note_field(question_id: str) -> str:
+    """The questionnaire's field names for a question's note and its "does not apply" box."""
+    return f"note-{question_id}"
+
+
+def not_applicable_field(question_id: str) -> str:
+    return f"not_applicable-{question_id}"
+
+
+def parse_questionnaire_notes(
+    rubric: Rubric, data: Mapping[str, list[str]], current: Mapping[str, Mapping[str, Any]]
+) -> tuple[dict[str, NoteChange], dict[str, dict[str, Any]], dict[str, str]]:
+    """The notes of a whole submitted questionnaire -> (changes, submitted, errors by question).
+
+    Only questions whose note field was submitted are read (a form without note fields
+    leaves the notes alone), and only notes that differ from `current` become changes.
+    `submitted` keeps what the user typed, to show it again when the form is refused.
+    """
+    changes: dict[str, NoteChange] = {}
+    submitted: dict[str, dict[str, Any]] = {}
+    errors: dict[str, str] = {}
+    empty = NoteChange("").as_dict()
+    for question in rubric.questions.values():
+        field = note_field(question.id)
+        if field not in data:
+            continue
+        text = "\n".join(data[field])
+        marked = ticked(list(data.get(not_applicable_field(question.id), [])))
+        submitted[question.id] = {"text": text, "not_applicable": marked}
+        checked, message = check_note(question, text, marked)
+        if message:
+            errors[question.id] = message
+        elif checked != dict(current.get(question.id, empty)):
+            changes[question.id] = NoteChange(question.id, **checked)
+    return changes, submitted, errors

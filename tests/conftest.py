@@ -12,7 +12,7 @@ from django.core.cache import caches
 from hypothesis import settings as hypothesis_settings
 
 from assessments.examples import EXAMPLE_FILES, load_scenarios
-from assessments.models import Assessment, Project, ShareLink
+from assessments.models import Assessment, Membership, Milestone, Project, ShareLink
 from assessments.rubric import load_rubric
 from assessments.sharing import create_share_link, revoke_share_link
 from tests.factories import ExampleProjectFactory, ProjectFactory, UserFactory, V1AssessmentFactory
@@ -111,12 +111,17 @@ class World:
 
     owner: User
     other_user: User
+    editor: User  # a member of `project` (only) who may change it
+    viewer: User  # a member of `project` (only) who may read it
+    editor_membership: Membership
+    viewer_membership: Membership
     project: Project  # the owner's, with SECRET as its description
     assessment: Assessment  # of `project`, complete
-    share: ShareLink  # an active link to `assessment`
+    share: ShareLink  # an active link to `assessment`, showing `milestone`
     token: str
     revoked: ShareLink  # a revoked link to `assessment`
     revoked_token: str
+    milestone: Milestone  # of `assessment`: the snapshot `share` shows
     draft: Assessment  # the owner's other project, DRAFT_ANSWERS only
     foreign_assessment: Assessment  # complete, of a project of other_user's
     foreign_share: ShareLink
@@ -131,6 +136,11 @@ class World:
 @pytest.fixture
 def world(owner, other_user, complete_answers) -> World:
     project = ProjectFactory(owner=owner, description=SECRET)
+    editor, viewer = UserFactory(username="erin"), UserFactory(username="victor")
+    editor_membership, viewer_membership = (
+        Membership.objects.create(project=project, user=user, role=role, added_by=owner)
+        for user, role in ((editor, "editor"), (viewer, "viewer"))
+    )
     assessment = V1AssessmentFactory(project=project, answers=complete_answers)
     share, token = create_share_link(assessment, label="for the board")
     revoked, revoked_token = create_share_link(assessment, label="old")
@@ -144,12 +154,17 @@ def world(owner, other_user, complete_answers) -> World:
     return World(
         owner=owner,
         other_user=other_user,
+        editor=editor,
+        viewer=viewer,
+        editor_membership=editor_membership,
+        viewer_membership=viewer_membership,
         project=project,
         assessment=assessment,
         share=share,
         token=token,
         revoked=revoked,
         revoked_token=revoked_token,
+        milestone=share.milestone,
         draft=draft,
         foreign_assessment=foreign,
         foreign_share=foreign_share,

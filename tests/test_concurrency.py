@@ -8,6 +8,7 @@ statement timeouts on each connection, and timeouts on the barrier and the joins
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -17,11 +18,12 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from assessments.models import Answer, Assessment
+from assessments import team
+from assessments.models import Answer, Assessment, Membership
 from assessments.rubric import load_rubric
 from assessments.services import save_answers
 from assessments.validation import InvalidAnswers, changes_from_values
-from tests.factories import V1AssessmentFactory, stored_answers
+from tests.factories import UserFactory, V1AssessmentFactory, set_answers, stored_answers
 
 pytestmark = [
     pytest.mark.skipif(
@@ -310,3 +312,94 @@ def test_whole_form_and_autosave_never_store_no_needs_at_all(new_assessment, own
         assert autosave_response.status_code in (200, 422), describe(autosave_response)
         assert form_response.status_code == 302 or autosave_response.status_code == 200
         assert not both_none(assessment)
+
+
+# --- (e) a team: editors saving at once ----------------------------------------------------
+
+
+@pytest.fixture
+def editor_clients(owner):
+    """A project of the owner's with an assessment and n editors, each with a client of their
+    own session, warmed up."""
+
+    def make(n: int) -> tuple[Assessment, list[Client]]:
+        assessment = V1AssessmentFactory(project__owner=owner, project__name="Team race")
+        clients = []
+        for _ in range(n):
+            editor = UserFactory()
+            Membership.objects.create(project=assessment.project, user=editor, role="editor")
+            client = Client(raise_request_exception=False)
+            client.force_login(editor)
+            client.get(reverse("healthz"))
+            clients.append(client)
+        return assessment, clients
+
+    return make
+
+
+def test_two_editors_autosaving_different_questions_at_once_both_persist(editor_clients):
+    chosen = dict(list(ANSWERS.items())[:2])
+    for _ in range(ROUNDS):
+        assessment, clients = editor_clients(2)
+
+        outcomes = run_together(
+            [
+                lambda c=client, a=assessment, q=q, v=v: autosave(c, a, q, v)
+                for client, (q, v) in zip(clients, chosen.items(), strict=True)
+            ]
+        )
+
+        assert errors(outcomes) == []
+        assert [describe(response) for _, response in outcomes] == ["200", "200"]
+        assert stored_answers(assessment) == chosen
+
+
+def loaded_at(client: Client, assessment: Assessment) -> str:
+    page = client.get(reverse("questionnaire", args=[assessment.pk])).content.decode()
+    return re.search(r'name="loaded_at" value="([^"]+)"', page).group(1)
+
+
+def test_an_editors_stale_form_never_overwrites_another_editors_autosave(editor_clients):
+    """Editor A loaded the whole form before editor B autosaves another latency; A submits
+    while (or after) B saves. Whichever lands first, B's answer is the one kept: A's form is
+    saved first and B's autosave then changes it, or A's form is refused as stale (409)."""
+    for _ in range(ROUNDS * 2):
+        assessment, (form_client, autosave_client) = editor_clients(2)
+        set_answers(assessment, ANSWERS)
+        form = {q: form_value(v) for q, v in ANSWERS.items()} | {"latency": "realtime"}
+        form["loaded_at"] = loaded_at(form_client, assessment)
+        url = reverse("questionnaire", args=[assessment.pk])
+
+        outcomes = run_together(
+            [
+                lambda c=form_client, url=url, form=form: c.post(url, form),
+                lambda c=autosave_client, a=assessment: autosave(c, a, "latency", "interactive"),
+            ]
+        )
+
+        assert errors(outcomes) == []
+        form_response, autosave_response = (response for _, response in outcomes)
+        assert form_response.status_code in (302, 409), describe(form_response)
+        assert describe(autosave_response) == "200"
+        assert stored_answers(assessment)["latency"] == "interactive"
+
+
+def test_the_same_person_invited_twice_at_once_becomes_one_member(owner):
+    """Two tabs of the owner's invite the same user at the same moment: one membership, and
+    the other tab is told they are already a member (never a server error)."""
+    for _ in range(ROUNDS):
+        project = V1AssessmentFactory(project__owner=owner, project__name="Team").project
+        invitee = UserFactory()
+
+        outcomes = run_together(
+            [
+                lambda p=project, who=invitee.username, role=role: team.invite(p, owner, who, role)
+                for role in ("editor", "viewer")
+            ]
+        )
+
+        failures = errors(outcomes)
+        assert len(failures) == 1, outcomes
+        assert isinstance(failures[0], team.TeamRefused), failures
+        assert "already a member" in str(failures[0])
+        assert Membership.objects.filter(project=project, user=invitee).count() == 1

@@ -104,7 +104,7 @@ def test_newest_assessment_is_current(project):
     assert list(project.assessments.all()) == [second, first]
 
 
-def test_projects_come_with_their_current_assessment_and_its_answers_in_three_queries(
+def test_projects_come_with_their_current_assessment_its_answers_and_notes_in_four_queries(
     owner, complete_answers, django_assert_num_queries
 ):
     for name in ("One", "Two", "Three"):
@@ -113,11 +113,12 @@ def test_projects_come_with_their_current_assessment_and_its_answers_in_three_qu
         V1AssessmentFactory(project=project, answers=complete_answers)
     ProjectFactory(owner=owner, name="Empty")
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):  # projects, assessments, answers, notes
         projects = list(Project.objects.owned_by(owner).with_assessments())
     with django_assert_num_queries(0):
         current = {p.name: p.current_assessment for p in projects}
         answers = {name: a.answer_values for name, a in current.items() if a is not None}
+        assert all(a.note_values == {} for a in current.values() if a is not None)
 
     assert current["Empty"] is None
     assert answers == {name: complete_answers for name in ("One", "Two", "Three")}
@@ -180,12 +181,13 @@ def test_no_need_at_all_is_refused_where_the_change_meets_the_stored_answers(ass
     assert stored_answers(assessment) == {"behavior_needs": ["none"], "latency": "batch"}
 
 
-def test_an_owned_assessment_comes_with_its_answers_in_two_queries(
+def test_an_owned_assessment_comes_with_its_answers_and_notes_in_three_queries(
     project, complete_assessment, complete_answers, django_assert_num_queries
 ):
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):  # the assessment with its project, answers, notes
         owned = get_owned_assessment(project.owner, complete_assessment.pk)
         assert owned.answer_values == complete_answers
+        assert owned.note_values == {}
         assert owned.project == project
     set_answers(complete_assessment, {"latency": "batch"})
     assert owned.answer_values == complete_answers  # what was loaded, as with a prefetch

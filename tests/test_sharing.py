@@ -6,13 +6,17 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.models import Answer, ShareLink
+from assessments.milestones import create_milestone
+from assessments.models import Answer, Milestone, ShareLink
 from assessments.sharing import create_share_link, hash_token, resolve_token, revoke_share_link
-from tests.factories import V1AssessmentFactory
+from tests.factories import V1AssessmentFactory, loaded, set_answers, stored_answers
+from tests.test_memo import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +70,9 @@ def test_token_has_at_least_128_bits_and_only_its_hash_is_stored(complete_assess
 def test_anonymous_visitor_reads_the_report_without_controls_or_owner_identity(
     complete_assessment, owner
 ):
-    _, token = create_share_link(complete_assessment, label="for the board")
+    # A link to the latest answers: its label names nothing the reader sees (a new snapshot
+    # is named after it, see test_sign_off.py).
+    _, token = create_share_link(complete_assessment, label="for the board", milestone=None)
     response = Client().get(reverse("shared_report", args=[token]))
     page = response.content.decode()
 
@@ -436,3 +442,164 @@ def test_revoke_undo_and_dismiss_need_the_csrf_token(owner, complete_assessment,
     client.force_login(owner)
     assert client.post(share_url(name, link)).status_code == 403
     assert list(ShareLink.objects.values()) == before
+
+
+# --- What a link shows: a snapshot (the default), a milestone saved earlier, the latest ------
+
+
+def shared_page(token) -> str:
+    return Client().get(reverse("shared_report", args=[token])).content.decode()
+
+
+def token_of(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def test_a_new_link_shows_a_snapshot_that_later_edits_do_not_change(
+    owner_client, owner, complete_assessment
+):
+    response, url = create_link_via_page(owner_client, complete_assessment, label="for the CFO")
+    assert response.status_code == 200
+    link = ShareLink.objects.get()
+    milestone = link.milestone
+    assert milestone is not None and link.is_snapshot
+    assert milestone.name == "Shared: for the CFO"
+    assert milestone.created_by == owner
+    assert milestone.answers == stored_answers(complete_assessment)
+
+    set_answers(complete_assessment, {"behavior_needs": ["none"]})  # now RAG, not Hybrid
+    assert "Use RAG" in pdf_text(
+        owner_client.get(reverse("memo", args=[complete_assessment.pk])).content
+    )
+
+    page = shared_page(token_of(url))
+    assert "A snapshot: “Shared: for the CFO”, saved" in page
+    assert "Later edits to the project do not change this page." in page
+    assert "Hybrid" in page and "always shows the latest answers" not in page
+    memo = Client().get(reverse("shared_memo", args=[token_of(url)]))
+    assert memo.status_code == 200
+    assert "Use Hybrid" in pdf_text(memo.content)
+
+
+def test_a_link_to_the_latest_answers_follows_edits_and_says_so(owner_client, complete_assessment):
+    _, url = create_link_via_page(owner_client, complete_assessment, shows="latest")
+    link = ShareLink.objects.get()
+    assert link.milestone is None and not link.is_snapshot
+    assert not Milestone.objects.exists()
+    page = shared_page(token_of(url))
+    assert "This page always shows the latest answers. They last changed" in page
+    assert "Hybrid" in page
+
+    set_answers(complete_assessment, {"behavior_needs": ["none"]})
+
+    page = shared_page(token_of(url))
+    changed = timezone.localtime(loaded(complete_assessment).answers_changed_at)
+    assert f"They last changed {changed:%-d %b %Y, %H:%M}" in page
+    assert "Use RAG" in pdf_text(Client().get(reverse("shared_memo", args=[token_of(url)])).content)
+
+
+def test_a_link_may_show_a_milestone_saved_earlier(owner_client, owner, complete_assessment):
+    earlier = create_milestone(complete_assessment, name="Board review", by=owner)
+    set_answers(complete_assessment, {"behavior_needs": ["none"]})
+    page = report_page(owner_client, complete_assessment)
+    assert f'<option value="m{earlier.pk}">Board review (' in page
+
+    _, url = create_link_via_page(owner_client, complete_assessment, shows=f"m{earlier.pk}")
+
+    assert ShareLink.objects.get().milestone == earlier
+    assert Milestone.objects.count() == 1  # no new snapshot
+    page = shared_page(token_of(url))
+    assert "A snapshot: “Board review”" in page and "Hybrid" in page
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_milestone_of_another_assessment_is_refused_naming_the_field(
+    owner_client, owner, complete_assessment, complete_answers, htmx
+):
+    other = V1AssessmentFactory(project__owner=owner, answers=complete_answers)
+    foreign = create_milestone(other, name="Other project's")
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    response = owner_client.post(
+        reverse("share_create", args=[complete_assessment.pk]),
+        {"label": "", "expiry": "never", "shows": f"m{foreign.pk}"},
+        headers=headers,
+    )
+
+    assert response.status_code == 422
+    page = response.content.decode()
+    field = re.search(r'<div class="field field-invalid">.*?</div>\s*</div>', page, re.S)
+    assert field and "What the link shows" in field.group(0)
+    assert "Select a valid choice" in field.group(0)
+    assert not ShareLink.objects.exists()
+    assert list(Milestone.objects.all()) == [foreign]
+    with pytest.raises(ValueError):
+        create_share_link(complete_assessment, milestone=foreign)
+    assert not ShareLink.objects.exists()
+
+
+def test_a_link_and_its_snapshot_are_made_together_or_not_at_all(complete_assessment, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(ShareLink.objects, "create", broken)
+    with pytest.raises(RuntimeError):
+        create_share_link(complete_assessment, label="for the CFO")
+    assert not Milestone.objects.exists()
+
+
+def shows_cell(page: str, label: str) -> str:
+    row = re.search(rf"<th scope=\"row\">{re.escape(label)}</th>(.*?)</tr>", panel_rows(page), re.S)
+    assert row, label
+    cell = re.search(
+        r'<td data-label="Shows" class="share-shows">(.*?)</td>\s*<td>', row.group(1), re.S
+    )
+    assert cell, row.group(1)
+    return cell.group(1)
+
+
+def test_the_list_says_what_each_link_shows_and_whether_the_project_changed_since(
+    owner_client, owner, complete_assessment, complete_answers
+):
+    snapshot, _ = create_share_link(complete_assessment, label="snap")
+    create_share_link(complete_assessment, label="live", milestone=None)
+    page = report_page(owner_client, complete_assessment)
+    assert "Snapshot “Shared: snap”" in shows_cell(page, "snap")
+    assert "unchanged since" in shows_cell(page, "snap")
+    assert "changed since this snapshot" not in shows_cell(page, "snap")
+    changed_at = timezone.localtime(loaded(complete_assessment).answers_changed_at)
+    assert f"Shows the latest answers (last changed {changed_at:%-d %b %Y, %H:%M})" in shows_cell(
+        page, "live"
+    )
+
+    set_answers(complete_assessment, {"behavior_needs": ["none"]})
+
+    cell = shows_cell(report_page(owner_client, complete_assessment), "snap")
+    assert "The project has changed since this snapshot" in cell
+    compare = reverse("project_compare", args=[complete_assessment.project_id])
+    assert f'href="{compare}?a=m{snapshot.milestone_id}&amp;b=a{complete_assessment.pk}"' in cell
+
+
+def test_a_newer_assessment_of_the_project_means_the_project_changed_since(
+    owner_client, complete_assessment, complete_answers
+):
+    snapshot, _ = create_share_link(complete_assessment, label="snap")
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        newer = V1AssessmentFactory(project=complete_assessment.project, answers=complete_answers)
+    cell = shows_cell(report_page(owner_client, complete_assessment), "snap")
+    assert "The project has changed since this snapshot" in cell
+    assert f"?a=m{snapshot.milestone_id}&amp;b=a{newer.pk}" in cell
+
+
+def test_the_share_panel_makes_as_many_queries_for_many_links_as_for_one(
+    owner_client, complete_assessment, django_assert_max_num_queries
+):
+    create_share_link(complete_assessment, label="first")
+    with CaptureQueriesContext(connection) as one:
+        report_page(owner_client, complete_assessment)
+    for n in range(5):
+        create_share_link(complete_assessment, label=f"snap {n}")
+        create_share_link(complete_assessment, label=f"live {n}", milestone=None)
+    with django_assert_max_num_queries(len(one)):
+        page = report_page(owner_client, complete_assessment)
+    assert page.count("unchanged since") == 6

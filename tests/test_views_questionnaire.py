@@ -47,25 +47,30 @@ def fieldset_html(content: str, question_id: str) -> str:
 
 
 class QuestionnaireParser(HTMLParser):
-    """Collects each fieldset: its attributes, legend text and inputs."""
+    """Collects each fieldset: its attributes, legend text and inputs (only those inside it:
+    the note under a question has its own)."""
 
     def __init__(self):
         super().__init__()
         self.fieldsets: list[dict[str, Any]] = []
         self._in_legend = False
+        self._in_fieldset = False
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         if tag == "fieldset":
             self.fieldsets.append({"attrs": attributes, "legend": "", "inputs": []})
+            self._in_fieldset = True
         elif tag == "legend" and self.fieldsets:
             self._in_legend = True
-        elif tag == "input" and self.fieldsets:
+        elif tag == "input" and self._in_fieldset:
             self.fieldsets[-1]["inputs"].append(attributes)
 
     def handle_endtag(self, tag):
         if tag == "legend":
             self._in_legend = False
+        elif tag == "fieldset":
+            self._in_fieldset = False
 
     def handle_data(self, data):
         if self._in_legend:

@@ -4,13 +4,14 @@ from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.quotas import too_many
 from assessments import limits
-from assessments.access import get_assessment, get_example_assessment
-from assessments.models import Assessment
-from assessments.pdf import RenderRefused, memo_filename, memo_pdf
+from assessments.access import get_assessment, get_example_assessment, get_milestone
+from assessments.models import Assessment, Milestone
+from assessments.pdf import RenderRefused, is_milestone, memo_filename, memo_pdf
 from assessments.services import evaluate_assessment
 
 TOO_MANY_RENDERS = (
@@ -20,11 +21,13 @@ TOO_MANY_RENDERS = (
 
 
 def memo_response(
-    request: HttpRequest, assessment: Assessment, quota_key: Callable[[HttpRequest], str]
+    request: HttpRequest,
+    assessment: Assessment | Milestone,
+    quota_key: Callable[[HttpRequest], str],
 ) -> HttpResponse | None:
-    """The memo as a download, or None while the assessment is incomplete. A memo already
-    stored is sent as it is; rendering a new one takes one of the memo render quota of
-    `quota_key(request)` (429 when it is used up)."""
+    """The memo of an assessment or a milestone as a download, or None while it is
+    incomplete. A memo already stored is sent as it is; rendering a new one takes one of the
+    memo render quota of `quota_key(request)` (429 when it is used up)."""
     evaluation = evaluate_assessment(assessment)
     if evaluation.result is None:
         return None
@@ -39,7 +42,10 @@ def memo_response(
     except RenderRefused as refused:
         return too_many(request, refused.wait, TOO_MANY_RENDERS)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{memo_filename(assessment)}"'
+    # A milestone's memo is dated as the milestone: it is the decision as it stood then.
+    on = timezone.localtime(assessment.created_at).date() if is_milestone(assessment) else None
+    filename = memo_filename(assessment, on)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -60,3 +66,11 @@ def memo(request: HttpRequest, pk: int) -> HttpResponse:
 def example_memo(request: HttpRequest, key: str) -> HttpResponse:
     assessment = get_example_assessment(key)
     return _or_404(memo_response(request, assessment, limits.address_key))
+
+
+@login_required
+@require_GET
+def milestone_memo(request: HttpRequest, pk: int) -> HttpResponse:
+    """A milestone's memo: its report as it stood, with the responses given to it."""
+    milestone = get_milestone(request.user, pk)
+    return _or_404(memo_response(request, milestone, limits.user_key))

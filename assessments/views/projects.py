@@ -12,8 +12,16 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.quotas import too_many
 from assessments import limits
-from assessments.access import EDITOR, get_assessment, get_owned_project, get_project
+from assessments.access import (
+    EDITOR,
+    OWNER,
+    get_assessment,
+    get_owned_project,
+    get_project,
+    may,
+)
 from assessments.forms import ImportForm, ProjectForm
+from assessments.milestones import milestone_rows
 from assessments.models import Assessment, Project
 from assessments.services import create_project, evaluate_assessment, reassess, start_assessment
 from assessments.transfer import export_project, import_project
@@ -49,7 +57,10 @@ def _successors(assessments: list[Assessment]) -> dict[int, Assessment]:
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = [
         {"project": project, **_summary(project.current_assessment)}
-        for project in Project.objects.reached_by(request.user).with_assessments()
+        # Shared ones name their owner: one join, not a query per project.
+        for project in Project.objects.reached_by(request.user)
+        .select_related("owner")
+        .with_assessments()
     ]
     return render(request, "assessments/project_list.html", {"projects": projects})
 
@@ -77,6 +88,10 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "current": history[0] if history else None,
         "history": history[1:],
         "reassessable_history": any(item["reassess_to"] for item in history[1:]),
+        # What the user's role shows: a control that would 404 for them is never shown.
+        "is_owner": project.user_role == OWNER,
+        "can_edit": may(project, EDITOR),
+        "milestones": milestone_rows(project),
     }
     return render(request, "assessments/project_detail.html", context)
 

@@ -31,13 +31,20 @@ from assessments.services import (
     evaluate_assessment,
     reassessed_as,
     save_answers,
+    save_note,
+    save_questionnaire,
 )
 from assessments.upgrade_view import carried_over_view
 from assessments.validation import (
     InvalidAnswers,
     asked_ids,
+    not_applicable_field,
+    note_field,
+    parse_note,
     parse_question,
     parse_questionnaire,
+    parse_questionnaire_notes,
+    ticked,
 )
 
 TEMPLATE = "assessments/questionnaire.html"
@@ -97,16 +104,24 @@ def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
         return _frozen(request, AnswersFrozen(assessment, successor))
     rubric = load_rubric(assessment.rubric_version)
     answers = assessment.answer_values
+    notes = assessment.note_values
     errors: dict[str, str] = {}
+    note_errors: dict[str, str] = {}
     submitted: dict[str, Any] = {}
+    submitted_notes: dict[str, dict[str, Any]] = {}
     stale: list[dict[str, str]] = []
     status = 200
     if request.method == "POST":
         form_data = dict(request.POST.lists())
         changes, submitted, errors = parse_questionnaire(rubric, form_data, answers)
-        if not errors:
+        note_changes, submitted_notes, note_errors = parse_questionnaire_notes(
+            rubric, form_data, notes
+        )
+        if not errors and not note_errors:
             try:
-                save_answers(assessment, changes, unchanged_since=_loaded_at(request))
+                save_questionnaire(
+                    assessment, changes, note_changes, unchanged_since=_loaded_at(request)
+                )
                 return _after_full_save(request, assessment)
             except InvalidAnswers as invalid:
                 errors = {p.question: p.message for p in invalid.problems}
@@ -114,16 +129,23 @@ def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
                 return _frozen(request, frozen)
             except StaleAnswers as conflict:
                 # Show the newer values for those questions; keep the user's other choices.
-                answers = _reloaded(assessment).answer_values
+                reloaded = _reloaded(assessment)
+                answers, notes = reloaded.answer_values, reloaded.note_values
                 for question_id in conflict.current:
                     submitted.pop(question_id, None)
+                for question_id in conflict.notes:
+                    submitted_notes.pop(question_id, None)
                 stale = [
                     {"question_id": q, "question_text": rubric.questions[q].text,
                      "current": rubric.questions[q].describe(v)}
                     for q, v in conflict.current.items()
+                ] + [
+                    {"question_id": q, "question_text": rubric.questions[q].text,
+                     "note": note["text"], "not_applicable": note["not_applicable"]}
+                    for q, note in conflict.notes.items()
                 ]  # fmt: skip
                 status = CONFLICT
-        if errors:
+        if errors or note_errors:
             status = UNPROCESSABLE
     evaluation = evaluate(answers, rubric, include_flips=False)
     context = panel_context(assessment, evaluation) | {
@@ -132,11 +154,21 @@ def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
         "project": assessment.project,
         "loaded_at": timezone.now().isoformat(),
         "stale": stale,
-        "sections": question_sections(rubric, answers, errors, submitted),
+        "sections": question_sections(
+            rubric, answers, errors, submitted, notes | submitted_notes, note_errors
+        ),
         "errors": [
             {"question_id": q, "question_text": rubric.questions[q].text, "message": message}
             for q, message in errors.items()
             if q in rubric.questions
+        ]
+        + [
+            {
+                "question_id": q,
+                "question_text": f"Note on “{rubric.questions[q].text}”",
+                "message": message,
+            }
+            for q, message in note_errors.items()
         ],
     }
     return render(request, TEMPLATE, context, status=status)
@@ -185,8 +217,10 @@ def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpRespon
     if question is None:
         raise Http404("No such question")
     answers = assessment.answer_values
+    notes = assessment.note_values
     asked_before = set(asked_ids(rubric, answers))
     error = None
+    unmarked = False
     try:
         changes = parse_question(question, request.POST.getlist(question_id), answers)
         save_answers(assessment, changes)
@@ -198,30 +232,148 @@ def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpRespon
         answers.update(changes.values)
         for cleared in changes.cleared:
             answers.pop(cleared, None)
+        # save_answers takes the "does not apply" mark off a question that gets an answer.
+        unmarked = question_id in changes.values and notes.get(question_id, {}).get(
+            "not_applicable", False
+        )
+        if unmarked:
+            notes[question_id] = {**notes[question_id], "not_applicable": False}
     if not request.htmx:
         if error:
             messages.error(request, f"{question.text} Not saved: {error}")
         return redirect(reverse("questionnaire", args=[pk]) + f"#q-{question_id}")
     # `answers` is what is stored now, so a refused save shows the stored choice again.
-    views = {
+    views = _question_views(rubric, answers, notes, {question_id: error} if error else None)
+    context = {"question": views[question_id], "saved": error is None}
+    # Saved: only the status changes. Refused (or the "does not apply" mark taken off): the
+    # whole question is drawn again from what is stored (with the error at it), so the
+    # controls never show an answer that was not saved.
+    redraw = error or unmarked
+    main_part = "question_fieldset" if redraw else "save_status"
+    parts = [_render(request, main_part, assessment, context)]
+    if unmarked:
+        parts.append(_render(request, "question_note", assessment, context | {"swap_oob": True}))
+    parts += _after_answers_changed(request, assessment, rubric, answers, asked_before, views)
+    response = HttpResponse("".join(parts), status=UNPROCESSABLE if error else 200)
+    if redraw:
+        response["HX-Retarget"] = f"#q-{question_id}"
+        response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+@login_required
+@require_POST
+def save_question_note(request: HttpRequest, pk: int, question_id: str) -> HttpResponse:
+    """Autosave of one question's note and its "does not apply" mark (fields `note` and
+    `not_applicable`, or the questionnaire's own field names for them)."""
+    assessment = get_assessment(request.user, pk, EDITOR)
+    rubric = load_rubric(assessment.rubric_version)
+    question = rubric.questions.get(question_id)
+    if question is None:
+        raise Http404("No such question")
+    answers = assessment.answer_values
+    notes = assessment.note_values
+    asked_before = set(asked_ids(rubric, answers))
+    was_marked = notes.get(question_id, {}).get("not_applicable", False)
+    text = _posted_text(request, question_id, notes.get(question_id, {}).get("text", ""))
+    marked = ticked(
+        request.POST.getlist("not_applicable")
+        + request.POST.getlist(not_applicable_field(question_id))
+    )
+    error = None
+    answer_cleared = False
+    try:
+        note = parse_note(question, text, marked)
+        answer_cleared = save_note(assessment, note).answer_cleared
+    except InvalidAnswers as invalid:
+        error = invalid.problems[0].message
+    except AnswersFrozen as frozen:
+        error = str(frozen)
+    else:
+        if note.is_empty:
+            notes.pop(question_id, None)
+        else:
+            notes[question_id] = note.as_dict()
+        if answer_cleared:
+            answers.pop(question_id, None)
+    if not request.htmx:
+        if error:
+            messages.error(request, f"{question.text} Note not saved: {capfirst(error)}")
+        else:
+            messages.success(request, f"Note saved: {question.text}")
+        return redirect(reverse("questionnaire", args=[pk]) + f"#q-{question_id}")
+    views = _question_views(rubric, answers, notes, None, {question_id: error} if error else None)
+    context = {"question": views[question_id], "saved": error is None}
+    if error:
+        # Refused: the note's controls are drawn again from what is stored, with the error.
+        html = _render(request, "question_note", assessment, context)
+        response = HttpResponse(html, status=UNPROCESSABLE)
+        response["HX-Retarget"] = f"#note-{question_id}"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    parts = [_render(request, "note_status", assessment, context)]
+    if marked != was_marked or answer_cleared:
+        # The question's answer controls look set aside while it "does not apply".
+        parts.append(
+            _render(
+                request,
+                "question_fieldset",
+                assessment,
+                # Its status is the answer's: nothing was said about the answer here.
+                context | {"swap_oob": True, "saved": False},
+            )
+        )
+    if answer_cleared:
+        parts += _after_answers_changed(request, assessment, rubric, answers, asked_before, views)
+    return HttpResponse("".join(parts))
+
+
+def _posted_text(request: HttpRequest, question_id: str, stored: str) -> str:
+    """The posted note text; a request without it (only the mark) keeps the stored text."""
+    for field in ("note", note_field(question_id)):
+        if field in request.POST:
+            return "\n".join(request.POST.getlist(field))
+    return stored
+
+
+def _question_views(
+    rubric: Any,
+    answers: dict[str, Any],
+    notes: dict[str, dict[str, Any]],
+    errors: dict[str, str] | None,
+    note_errors: dict[str, str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    return {
         q["id"]: q
-        for section in question_sections(rubric, answers, {question_id: error} if error else None)
+        for section in question_sections(rubric, answers, errors, None, notes, note_errors)
         for q in section["questions"]
     }
-    # Questions that this answer brings into (or takes out of) the form are redrawn too.
+
+
+def _render(
+    request: HttpRequest, part: str, assessment: Assessment, context: dict[str, Any]
+) -> str:
+    return render_to_string(f"{TEMPLATE}#{part}", {"assessment": assessment, **context}, request)
+
+
+def _after_answers_changed(
+    request: HttpRequest,
+    assessment: Assessment,
+    rubric: Any,
+    answers: dict[str, Any],
+    asked_before: set[str],
+    views: dict[str, dict[str, Any]],
+) -> list[str]:
+    """What follows a change of the stored answers (`answers`, now): the questions it brings
+    into (or takes out of) the form, the verdict panel, bar and announcement, and for a
+    re-assessed assessment what is still to answer."""
     toggled = [q for q in views if (q in asked_before) != views[q]["asked"]]
     evaluation = evaluate(answers, rubric, include_flips=False)
     context = panel_context(assessment, evaluation) | {
-        "question": views[question_id],
-        "saved": error is None,
         "oob": True,
         "appeared": [views[q]["label"] for q in toggled if views[q]["asked"]],
     }
-    # Saved: only the status changes. Refused: the whole question is drawn again from what is
-    # stored (with the error at it), so the controls never show an answer that was not saved.
-    main_part = "question_fieldset" if error else "save_status"
-    parts = [render_to_string(f"{TEMPLATE}#{main_part}", context, request)]
-    parts += [
+    parts = [
         render_to_string(
             f"{TEMPLATE}#question_fieldset",
             {**context, "question": views[q], "swap_oob": True},
@@ -233,7 +385,6 @@ def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpRespon
         render_to_string(f"{TEMPLATE}#{part}", context, request)
         for part in ("verdict_panel", "verdict_bar", "verdict_announcement")
     ]
-    # Re-assessed: what is still to answer (then both verdicts) follows each answer.
     carried_over = carried_over_view(assessment, evaluation=evaluation)
     if carried_over is not None:
         parts.append(
@@ -241,9 +392,4 @@ def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpRespon
                 CARRIED_OVER_TEMPLATE, {"carried_over": carried_over, "swap_oob": True}, request
             )
         )
-    html = "".join(parts)
-    response = HttpResponse(html, status=UNPROCESSABLE if error else 200)
-    if error:
-        response["HX-Retarget"] = f"#q-{question_id}"
-        response["HX-Reswap"] = "outerHTML"
-    return response
+    return parts

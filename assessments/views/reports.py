@@ -1,5 +1,7 @@
 """The report: the verdict, why, the decision matrix, the chart, flips, warnings, next steps."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -12,7 +14,8 @@ from django.views.decorators.http import require_safe
 
 from assessments.access import EDITOR, get_assessment, may
 from assessments.forms import ShareLinkForm
-from assessments.models import Assessment
+from assessments.milestones import same_content
+from assessments.models import Assessment, Milestone, ShareLink, SignOff
 from assessments.numbers import numbers_view
 from assessments.presenters import present_report
 from assessments.services import Evaluation, evaluate_assessment, reassessed_as
@@ -35,7 +38,9 @@ def render_report_body(
     context = {
         "assessment": assessment,
         "is_owner": is_owner,
-        "report": present_report(evaluation.result, evaluation.rubric, evaluation.answers),
+        "report": present_report(
+            evaluation.result, evaluation.rubric, evaluation.answers, assessment.note_values
+        ),
         "numbers": numbers_view(assessment, evaluation),
         "numbers_url": reverse("assessment_numbers", args=[assessment.pk]) if is_owner else "",
     }
@@ -73,8 +78,30 @@ def report_context(assessment: Assessment, mode: str) -> dict[str, Any]:
     return context
 
 
-def _share_form_fields(form: ShareLinkForm | None) -> str:
-    return render_to_string("_form_fields.html", {"form": form or ShareLinkForm()})
+def _share_form_fields(form: ShareLinkForm) -> str:
+    return render_to_string("_form_fields.html", {"form": form})
+
+
+@dataclass(frozen=True)
+class LinkShows:
+    """What a share link shows, for its owner's list: a milestone (`snapshot`) and whether
+    the project changed since it was made, or the latest answers and when they changed."""
+
+    snapshot: Milestone | None
+    changed_since: bool = False
+    current_pk: int | None = None  # the project's current assessment, to compare with
+    latest_changed_at: datetime | None = None
+
+
+def link_shows(link: ShareLink, assessment: Assessment, current_pk: int) -> LinkShows:
+    """`assessment` is the link's own, loaded with answers; `current_pk` the project's current
+    (newest) assessment: a newer one than the link's means the project moved on."""
+    if link.milestone is None:
+        return LinkShows(
+            None, latest_changed_at=assessment.answers_changed_at or assessment.created_at
+        )
+    changed = current_pk != assessment.pk or not same_content(link.milestone, assessment)
+    return LinkShows(link.milestone, changed_since=changed, current_pk=current_pk)
 
 
 def share_panel_context(
@@ -83,13 +110,43 @@ def share_panel_context(
     share_form: ShareLinkForm | None = None,
     new_share_url: str | None = None,
 ) -> dict[str, Any]:
+    """The editor's share panel: the form and the links with what each shows, in four queries
+    however many links and milestones there are."""
+    if share_form is None:
+        share_form = ShareLinkForm(milestones=assessment.milestones.all())
+    current_pk = (
+        Assessment.objects.filter(project_id=assessment.project_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    # A dismissed link is gone from the list (a revoked one stays, to be undone).
+    links = [link for link in assessment.share_links.select_related("milestone") if link.is_listed]
+    for link in links:
+        link.shows = link_shows(link, assessment, current_pk)
     return {
         "assessment": assessment,
-        # A dismissed link is gone from the list (a revoked one stays, to be undone).
-        "share_links": [link for link in assessment.share_links.all() if link.is_listed],
+        "share_links": links,
         "share_fields": _share_form_fields(share_form),
         "new_share_url": new_share_url,
     }
+
+
+@dataclass(frozen=True)
+class SignOffGroup:
+    milestone: Milestone
+    responses: list[SignOff]
+    current: bool  # the assessment still holds what the milestone copied
+
+
+def sign_off_groups(assessment: Assessment) -> list[SignOffGroup]:
+    """The responses readers gave through share links to the assessment's milestones, newest
+    milestone first, each saying whether the current answers still match (two queries)."""
+    groups = []
+    for milestone in assessment.milestones.prefetch_related("sign_offs"):
+        responses = list(milestone.sign_offs.all())
+        if responses:
+            groups.append(SignOffGroup(milestone, responses, same_content(milestone, assessment)))
+    return groups
 
 
 def render_report(request: HttpRequest, assessment: Assessment, mode: str) -> HttpResponse:
@@ -103,6 +160,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     context = report_context(assessment, mode="owner")
     if context["can_edit"]:
         context |= share_panel_context(assessment)
+    context["sign_off_groups"] = sign_off_groups(assessment)
     context |= upgrade_context(assessment, context["evaluation"], context["reassessed_as"])
     if not context["can_edit"]:
         context["reassess_to"] = None  # a viewer reads; re-assessing is an editor's

@@ -1,4 +1,4 @@
-"""Share links (owner side) and the shared report and memo (token side)."""
+"""Share links (owner side) and the shared report, memo and sign-off (token side)."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -11,23 +11,29 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts.quotas import client_address, too_many
+from accounts.quotas import client_address, too_many, wait_text
 from assessments import limits
-from assessments.access import EDITOR, get_assessment, get_shared_assessment
-from assessments.forms import ShareLinkForm
+from assessments.access import EDITOR, get_assessment
+from assessments.forms import ShareLinkForm, SignOffForm
 from assessments.models import Assessment, ShareLink
+from assessments.services import evaluate_assessment
 from assessments.sharing import (
     ShareLinkRefused,
+    SignOffRefused,
+    changed_stamp,
     create_share_link,
     dismiss_share_link,
+    matching_sign_offs,
+    record_sign_off,
     record_view,
     resolve_token,
     revoke_share_link,
+    shown_by,
     undo_revoke,
     undo_window_text,
 )
 from assessments.views.memos import memo_response
-from assessments.views.reports import report_context, share_panel_context
+from assessments.views.reports import report_context, share_panel_context, sign_off_groups
 
 SHARED_HEADERS = {
     "Referrer-Policy": "no-referrer",
@@ -76,28 +82,120 @@ def _resolve(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
     return link
 
 
+def _shared_page(
+    request: HttpRequest, token: str, link: ShareLink, subject, *, status: int = 200, **panel
+) -> HttpResponse:
+    """The shared report of what the link shows, with the sign-off panel (`panel`: a bound
+    form, an error)."""
+    context = report_context(subject, mode="shared")
+    context["pdf_url"] = reverse("shared_memo", args=[token])
+    context["shared_snapshot"] = link.milestone
+    context["shared_changed_at"] = subject.answers_changed_at or subject.created_at
+    if "report_body" in context:
+        context |= sign_off_context(token, link, subject, **panel)
+    return render(request, "assessments/report.html", context, status=status)
+
+
+def sign_off_context(
+    token: str,
+    link: ShareLink,
+    subject,
+    *,
+    form: SignOffForm | None = None,
+    notice: str = "",
+    error: str = "",
+) -> dict:
+    """The sign-off panel of a shared page: the form (for a link to the latest answers, with
+    when the answers shown last changed) and the responses given to what the link shows."""
+    live = link.milestone is None
+    if form is None:
+        form = SignOffForm(initial={"seen": changed_stamp(subject) if live else ""})
+    responses = matching_sign_offs(subject) if live else list(subject.sign_offs.all())
+    return {
+        "sign_off_form": form,
+        "sign_off_url": reverse("shared_respond", args=[token]),
+        "sign_off_responses": responses,
+        "sign_off_notice": notice,
+        "sign_off_error": error,
+    }
+
+
 @require_safe
 @through_share_link
 def shared_report(request: HttpRequest, token: str, link: ShareLink) -> HttpResponse:
     if request.method == "GET":  # a HEAD (link previews, monitors) is not a reader
         record_view(link)
-    context = report_context(get_shared_assessment(link), mode="shared")
-    context["pdf_url"] = reverse("shared_memo", args=[token])
-    return render(request, "assessments/report.html", context)
+    return _shared_page(request, token, link, shown_by(link))
 
 
 @require_safe
 @through_share_link
 def shared_memo(request: HttpRequest, token: str, link: ShareLink) -> HttpResponse:
-    response = memo_response(request, get_shared_assessment(link), limits.address_key)
+    response = memo_response(request, shown_by(link), limits.address_key)
     return response or _not_found(request)
+
+
+TOO_MANY_RESPONSES = (
+    "Too many responses were sent through this link from your network. Please try again in {wait}."
+)
+THANKS = "Thank you: your response is recorded. The project team sees it with the report."
+NOTHING_TO_RESPOND_TO = "This report is not complete yet: there is nothing to respond to."
+
+
+@require_POST
+@through_share_link
+def shared_respond(request: HttpRequest, token: str, link: ShareLink) -> HttpResponse:
+    """A reader's sign-off (no account): recorded against what the link shows. Bad input is a
+    422 naming the field, a page that no longer shows what the link shows a 409, too many
+    responses from one address through one link a 429; none of them saves anything."""
+    wait = limits.share_responses().take(limits.response_key(request, link.pk))
+    subject = shown_by(link)
+    if wait:
+        response = too_many(request, wait, TOO_MANY_RESPONSES)
+        if request.htmx:  # in place of the panel (static/js/app.js swaps it), keeping the text
+            message = TOO_MANY_RESPONSES.format(wait=wait_text(wait))
+            form = SignOffForm(request.POST)
+            panel = sign_off_context(token, link, subject, form=form, error=message)
+            response = _sign_off_panel(request, panel, status=429)
+            response["Retry-After"] = str(wait)
+        return response
+    form = SignOffForm(request.POST)
+    status, panel = 200, {}
+    if not form.is_valid():
+        status, panel = 422, {"form": form}
+    elif evaluate_assessment(subject, include_flips=False).result is None:
+        status, panel = 409, {"form": form, "error": NOTHING_TO_RESPOND_TO}
+    else:
+        try:
+            record_sign_off(link, form.response(), seen=form.cleaned_data["seen"])
+        except SignOffRefused as refused:
+            # The page shows the answers now: the reader may read them and send the same
+            # response (kept in the form) again.
+            subject = shown_by(link)
+            data = request.POST.copy()
+            data["seen"] = changed_stamp(subject)
+            status, panel = 409, {"form": SignOffForm(data), "error": str(refused)}
+    if status == 200 and not request.htmx:
+        messages.success(request, THANKS)
+        done = redirect(reverse("shared_report", args=[token]))
+        done.status_code = 303  # See Other: reload shows the page, never posts again
+        return done
+    if request.htmx:
+        if status == 200:
+            panel = {"notice": THANKS}
+        return _sign_off_panel(request, sign_off_context(token, link, subject, **panel), status)
+    return _shared_page(request, token, link, subject, status=status, **panel)
+
+
+def _sign_off_panel(request: HttpRequest, panel: dict, status: int = 200) -> HttpResponse:
+    return render(request, "assessments/shared_signoff.html", panel, status=status)
 
 
 @login_required
 @require_POST
 def share_create(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = get_assessment(request.user, pk, EDITOR)
-    form = ShareLinkForm(request.POST)
+    form = ShareLinkForm(request.POST, milestones=assessment.milestones.all())
     new_url = None
     status = 200
     if form.is_valid():
@@ -105,16 +203,19 @@ def share_create(request: HttpRequest, pk: int) -> HttpResponse:
             assessment,
             label=form.cleaned_data["label"],
             expires_in_days=form.expires_in_days(),
+            milestone=form.milestone(),
+            by=request.user,
         )
         # Shown once, now: only the token's hash is stored.
         new_url = request.build_absolute_uri(reverse("shared_report", args=[token]))
-        form = ShareLinkForm()
+        form = None
     else:
         status = 422
     panel = share_panel_context(assessment, share_form=form, new_share_url=new_url)
     if request.htmx:
         return render(request, "assessments/report.html#share_panel", panel, status=status)
     context = report_context(assessment, mode="owner") | panel
+    context["sign_off_groups"] = sign_off_groups(assessment)
     return render(request, "assessments/report.html", context, status=status)
 
 

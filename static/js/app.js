@@ -22,9 +22,12 @@
     });
   }, true);
 
+  // What autosaves: a question's answers (its fieldset) and its note (the block under it).
+  var AUTOSAVED = "fieldset.question, .question-note";
+
   function statusFor(element) {
-    var fieldset = element && element.closest ? element.closest("fieldset.question") : null;
-    return fieldset ? fieldset.querySelector(".save-status") : null;
+    var box = element && element.closest ? element.closest(AUTOSAVED) : null;
+    return box ? box.querySelector(".save-status") : null;
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
@@ -63,7 +66,7 @@
   // Mirror the server's verdict on the question's box: red when a save was rejected.
   document.addEventListener("htmx:afterRequest", function (event) {
     var element = event.detail.elt;
-    var fieldset = element && element.closest ? element.closest("fieldset.question") : null;
+    var fieldset = element && element.closest ? element.closest(AUTOSAVED) : null;
     if (!fieldset || !event.detail.xhr) {
       return;
     }
@@ -102,6 +105,21 @@
     }
   });
 
+  // A note saves itself a moment after the typing stops (hx-trigger "input delay"); until
+  // then it counts as unsaved, so leaving the page sends it first.
+  document.addEventListener("input", function (event) {
+    var note = event.target.closest ? event.target.closest(".question-note") : null;
+    if (!note) {
+      return;
+    }
+    note.setAttribute("data-unsaved", "");
+    var status = note.querySelector(".save-status");
+    if (status) {
+      status.className = "save-status note-status is-unsaved";
+      status.textContent = "● Not saved yet: saves when you stop typing";
+    }
+  });
+
   // Enter in a number field saves that answer (rather than submitting the whole form).
   document.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && numberFieldset(event.target)) {
@@ -112,7 +130,7 @@
 
   function isAutosave(event) {
     var elt = event.detail && event.detail.elt;
-    return !!(elt && elt.matches && elt.matches("fieldset.question"));
+    return !!(elt && elt.matches && elt.matches(AUTOSAVED));
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
@@ -147,7 +165,8 @@
   });
 
   function unsavedFields() {
-    return Array.prototype.slice.call(document.querySelectorAll("fieldset.question[data-unsaved]"));
+    return Array.prototype.slice.call(document.querySelectorAll(
+      "fieldset.question[data-unsaved], .question-note[data-unsaved]"));
   }
 
   function hasPending() {
@@ -158,6 +177,10 @@
   function saveThen(proceed) {
     failed = false;
     unsavedFields().forEach(function (fieldset) {
+      if (fieldset.matches(".question-note")) {
+        htmx.trigger(fieldset, "notesave");  // now, not after the typing pause
+        return;
+      }
       var input = fieldset.querySelector("input[type=number]");
       if (input) {
         htmx.trigger(input, "change");
@@ -168,7 +191,8 @@
         proceed();
         return;
       }
-      var problem = document.querySelector("fieldset.question.has-error, fieldset.question[data-unsaved]");
+      var problem = document.querySelector("fieldset.question.has-error, fieldset.question[data-unsaved], " +
+        ".question-note.has-error, .question-note[data-unsaved]");
       if (problem) {
         problem.scrollIntoView({ block: "center" });
       }
@@ -261,6 +285,15 @@
         field.focus();
       }
       resetField = null;
+    }
+  });
+
+  // The sign-off panel of a shared page comes back in place even when the response is refused
+  // for sending too many (429): the panel says so and how long to wait.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 429 && event.detail.target && event.detail.target.id === "sign-off") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
     }
   });
 
