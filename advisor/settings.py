@@ -302,6 +302,9 @@ MEMO_RENDER_WINDOW = int(os.environ.get("MEMO_RENDER_WINDOW", "3600"))
 # Project imports per signed-in user, refused before the file is read.
 IMPORT_LIMIT = int(os.environ.get("IMPORT_LIMIT", "20"))
 IMPORT_WINDOW = int(os.environ.get("IMPORT_WINDOW", "3600"))
+# Invitations (each one tells the owner whether a username or verified address exists).
+INVITE_LIMIT = int(os.environ.get("INVITE_LIMIT", "30"))
+INVITE_WINDOW = int(os.environ.get("INVITE_WINDOW", "3600"))
 
 # Share links: a client address that tries this many unknown tokens within the window is
 # refused (HTTP 429) until the window has passed (accounts.quotas, counted in the database).

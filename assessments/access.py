@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from assessments.models import ROLE_LEVELS, Assessment, Milestone, Project, ShareLink
+from assessments.models import ROLE_LEVELS, Assessment, Milestone, Project
 
 VIEWER, EDITOR, OWNER = "viewer", "editor", "owner"
 
@@ -59,8 +59,3 @@ def get_example_assessment(example_key: str) -> Assessment:
     if assessment is None:
         raise Http404("No such example")
     return assessment
-
-
-def get_shared_assessment(link: ShareLink) -> Assessment:
-    """The assessment an active share link (see sharing.resolve_token) opens."""
-    return Assessment.objects.with_answers().get(pk=link.assessment_id)

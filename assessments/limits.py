@@ -29,6 +29,12 @@ def imports() -> Quota:
     return Quota("import", settings.IMPORT_LIMIT, settings.IMPORT_WINDOW)
 
 
+def invites() -> Quota:
+    """Invitations to a project, per signed-in user: each one tells whether a username or a
+    verified address exists, so trying many is probing for accounts."""
+    return Quota("invite", settings.INVITE_LIMIT, settings.INVITE_WINDOW)
+
+
 def memo_renders() -> Quota:
     """Memos rendered (not those served already rendered), per user or client address."""
     return Quota("memo-render", settings.MEMO_RENDER_LIMIT, settings.MEMO_RENDER_WINDOW)

@@ -126,11 +126,12 @@ def test_a_changed_template_rubric_or_presenter_gives_every_memo_a_new_key(
     source.write_text("<p>first</p>")
     monkeypatch.setattr(memo_module, "APP_DIR", tmp_path)
     monkeypatch.setattr(memo_module, "MEMO_SOURCES", ((tmp_path, "*.html"),))
-    evaluation = evaluate_assessment(loaded(memo_assessment))
+    assessment = loaded(memo_assessment)
+    evaluation = evaluate_assessment(assessment)
 
     def key() -> str:
         memo_module.memo_sources_digest.cache_clear()
-        return memo_module.content_key(memo_assessment, evaluation)
+        return memo_module.content_key(assessment, evaluation)
 
     try:
         first = key()

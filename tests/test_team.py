@@ -619,3 +619,19 @@ def test_a_viewers_v2_report_offers_nothing_an_editor_does(project, viewer, edit
     for control in editor_only:
         assert re.search(rf'"{control}["#]', viewer_page) is None, control
         assert re.search(rf'"{control}["#]', editor_page), control
+
+
+def test_probing_for_accounts_by_inviting_is_limited_per_user(owner_client, project, settings):
+    """Each invitation tells whether a username or verified address exists: past
+    INVITE_LIMIT attempts a user gets a 429 and nobody is looked up or added."""
+    settings.INVITE_LIMIT = 2
+    guest = UserFactory(username="guest")
+    for name in ("nobody", "someone"):
+        response = owner_client.post(members_url(project), {"who": name, "role": "viewer"})
+        assert response.status_code == 422
+
+    response = owner_client.post(members_url(project), {"who": guest.username, "role": "viewer"})
+
+    assert response.status_code == 429
+    assert "Too many invitations" in response.content.decode()
+    assert not project.memberships.exists()

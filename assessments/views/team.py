@@ -16,6 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.quotas import too_many
+from assessments import limits
 from assessments.access import OWNER, VIEWER, get_project
 from assessments.forms import InviteForm, MemberRoleForm, TransferForm
 from assessments.models import Membership, Project
@@ -65,6 +67,11 @@ def _done(request: HttpRequest, project: Project, notice: str) -> HttpResponse:
     return redirect("project_members", pk=project.pk)
 
 
+TOO_MANY_INVITES = (
+    "Too many invitations in a short time. Nobody was invited; you can invite again in {wait}."
+)
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def project_members(request: HttpRequest, pk: int) -> HttpResponse:
@@ -72,6 +79,9 @@ def project_members(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_project(request.user, pk, OWNER if request.method == "POST" else VIEWER)
     if request.method != "POST":
         return _members_response(request, project)
+    wait = limits.invites().take(limits.user_key(request))  # every attempt counts
+    if wait:
+        return too_many(request, wait, TOO_MANY_INVITES)
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
