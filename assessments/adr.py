@@ -63,15 +63,11 @@ def _date(moment: Any) -> str:
     return timezone.localtime(moment).date().isoformat() if moment else ""
 
 
-def _user(user: Any) -> str:
-    return md_inline(user.get_username()) if user is not None else "a former user"
-
-
 def status_text(milestone: Milestone) -> str:
     """ "Proposed", or "Accepted (<date>, by <owner>)" once the owner marked it so."""
     if milestone.accepted_at is None:
         return "Proposed"
-    return f"Accepted ({_date(milestone.accepted_at)}, by {_user(milestone.accepted_by)})"
+    return f"Accepted ({_date(milestone.accepted_at)}, by {md_inline(milestone.accepted_by_text)})"
 
 
 @dataclass(frozen=True)
@@ -172,7 +168,7 @@ def adr_markdown(milestone: Milestone, *, number: int, sign_offs: list[Any] | No
     out += [
         f"- Status: {status_text(milestone)}",
         f"- Date: {_date(milestone.created_at)}",
-        f"- Milestone: {md_inline(milestone.name)}, saved by {_user(milestone.created_by)}",
+        f"- Milestone: {md_inline(milestone.name)}, saved by {md_inline(milestone.made_by)}",
         f"- Rubric: {md_inline(milestone.rubric_version)} ({md_inline(evaluation.rubric.title)})",
         "",
         "## Context",

@@ -42,7 +42,13 @@ def default_name(moment=None) -> str:
 
 
 @transaction.atomic
-def create_milestone(assessment: Assessment, *, name: str = "", by=None) -> Milestone:
+def create_milestone(
+    assessment: Assessment,
+    *,
+    name: str = "",
+    by=None,
+    origin: str = Milestone.Origin.SAVED,
+) -> Milestone:
     """A milestone of the assessment as it is stored now: its row is locked (as a save locks
     it) and its answers and notes are read under the lock, so the copy is one state of the
     assessment, never half of a concurrent save."""
@@ -52,6 +58,9 @@ def create_milestone(assessment: Assessment, *, name: str = "", by=None) -> Mile
     return Milestone.objects.create(
         assessment=current,
         name=(name.strip() or default_name(now))[:NAME_MAX_LENGTH],
+        origin=origin,
+        project_name=current.project.name,
+        project_description=current.project.description,
         created_at=now,
         created_by=by if getattr(by, "is_authenticated", False) else None,
         rubric_version=current.rubric_version,

@@ -6,6 +6,7 @@ whatever else is being saved at the same time.
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.db import models
 from django.db.models import Case, Exists, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from assessments.rubric import CURRENT_VERSION
 from assessments.validation import NOTE_MAX_LENGTH
@@ -295,14 +297,34 @@ class MilestoneChanged(Exception):
     """A milestone's content was about to change: milestones are immutable."""
 
 
+class MilestoneQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        """Only the acceptance may change (see Milestone.save)."""
+        changed = set(kwargs) - Milestone.MUTABLE_FIELDS
+        if changed:
+            raise MilestoneChanged(f"milestones are immutable: {sorted(changed)}")
+        return super().update(**kwargs)
+
+
 class Milestone(models.Model):
     """An immutable, named, dated copy of an assessment as it stood: its answers and notes,
     rubric version, price book and assumptions (so its verdict and numbers are those of that
-    moment, whatever is edited later), and a summary of its result. Only whether the owner
-    accepted it (the ADR's status) changes afterwards."""
+    moment, whatever is edited later), the project's name and description then, and a
+    summary of its result. Only whether the owner accepted it (the ADR's status) changes
+    afterwards."""
+
+    class Origin(models.TextChoices):
+        SAVED = "saved", "saved by a member"
+        SHARED = "shared", "made when a share link was created"
+        RESPONSE = "response", "made when a reader responded through a link to the latest answers"
+        IMPORTED = "imported", "imported from an export"
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="milestones")
     name = models.CharField(max_length=120)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.SAVED)
+    # What the reports of the milestone show as the project: as it was when it was made.
+    project_name = models.CharField(max_length=120)
+    project_description = models.TextField(blank=True, max_length=4000)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -324,7 +346,9 @@ class Milestone(models.Model):
         related_name="+",
     )  # fmt: skip
 
-    MUTABLE_FIELDS = frozenset({"accepted_at", "accepted_by"})
+    MUTABLE_FIELDS = frozenset({"accepted_at", "accepted_by", "accepted_by_id"})
+
+    objects = MilestoneQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -333,15 +357,41 @@ class Milestone(models.Model):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
-        if self.pk is not None and not self._state.adding:
+        if self._state.adding:
+            # Never an UPDATE of an existing row, even for an instance given a used pk.
+            kwargs["force_insert"] = True
+        else:
             fields = kwargs.get("update_fields")
             if fields is None or not set(fields) <= self.MUTABLE_FIELDS:
                 raise MilestoneChanged(f"milestone {self.pk} is immutable")
         super().save(*args, **kwargs)
 
-    @property
+    @cached_property
     def project(self) -> Project:
-        return self.assessment.project
+        """The project as it was: its row (for its id and links) with the name and
+        description the milestone copied. Read-only: never saved."""
+        project = copy.copy(self.assessment.project)
+        project.name, project.description = self.project_name, self.project_description
+        return project
+
+    @property
+    def made_by(self) -> str:
+        """Who or what made it, in words: the member's username, or how it came to be."""
+        if self.created_by is not None:
+            return self.created_by.get_username()
+        if self.origin == self.Origin.RESPONSE:
+            return "Advisor, when a reader responded through a link to the latest answers"
+        if self.origin == self.Origin.IMPORTED:
+            return "an import of the project (the file does not say by whom)"
+        return "a former member"
+
+    @property
+    def accepted_by_text(self) -> str:
+        if self.accepted_by is not None:
+            return self.accepted_by.get_username()
+        if self.origin == self.Origin.IMPORTED:
+            return "the owner of the project it was exported from"
+        return "a former owner"
 
     @property
     def answer_values(self) -> dict[str, Any]:
@@ -371,6 +421,8 @@ class SignOff(models.Model):
     role = models.CharField(max_length=80, blank=True)
     decision = models.CharField(max_length=24, choices=Decision.choices)
     comment = models.TextField(max_length=SIGN_OFF_COMMENT_MAX_LENGTH, blank=True)
+    # Came in a project export rather than through a share link of this installation.
+    imported = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -398,6 +450,11 @@ class ShareLink(models.Model):
         Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="share_links"
     )
     label = models.CharField(max_length=80, blank=True)
+    # The member who made it: removing them from the project revokes their links.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)

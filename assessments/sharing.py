@@ -64,11 +64,14 @@ def create_share_link(
     expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
     with transaction.atomic():
         if isinstance(milestone, _NewSnapshot):
-            milestone = create_milestone(assessment, name=snapshot_name(label), by=by)
+            milestone = create_milestone(
+                assessment, name=snapshot_name(label), by=by, origin=Milestone.Origin.SHARED
+            )
         link = ShareLink.objects.create(
             assessment=assessment,
             milestone=milestone,
             label=label.strip(),
+            created_by=by if getattr(by, "is_authenticated", False) else None,
             token_hash=hash_token(token),
             expires_at=expires_at,
         )
@@ -243,7 +246,7 @@ def record_sign_off(link: ShareLink, response: Response, *, seen: str = "") -> S
         if newest is not None and same_content(newest, current):
             milestone = newest
         else:
-            milestone = create_milestone(current)
+            milestone = create_milestone(current, origin=Milestone.Origin.RESPONSE)
     return SignOff.objects.create(
         milestone=milestone,
         share_link=link,

@@ -17,8 +17,9 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from assessments.models import Membership, Project
+from assessments.models import Membership, Project, ShareLink
 
 EDITOR = Membership.Role.EDITOR
 ROLE_CHOICES = Membership.Role.choices
@@ -138,18 +139,27 @@ def change_role(project: Project, by: AbstractBaseUser, member_pk: int, role: st
         return True
 
 
-def remove_member(project: Project, by: AbstractBaseUser, member_pk: int) -> Membership:
+def _revoke_links_made_by(project: Project, user: AbstractBaseUser) -> int:
+    """Revoke the share links a departing member made of the project: a link is a key to the
+    project's report, and they should hold none once they are off it. Returns how many."""
+    return ShareLink.objects.filter(
+        assessment__project=project, created_by=user, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+
+
+def remove_member(project: Project, by: AbstractBaseUser, member_pk: int) -> tuple[Membership, int]:
     """The owner takes a member off the project (from their next request on, they reach it
-    no more); returns the removed membership."""
+    no more) and revokes the share links they made; returns the removed membership and how
+    many links were revoked."""
     with transaction.atomic():
         membership = _membership(_locked(project, by), member_pk)
         membership.delete()
-        return membership
+        return membership, _revoke_links_made_by(project, membership.user)
 
 
-def leave(project: Project, user: AbstractBaseUser) -> None:
-    """A member takes themself off the project. The owner cannot leave: they transfer the
-    project first."""
+def leave(project: Project, user: AbstractBaseUser) -> int:
+    """A member takes themself off the project, revoking the share links they made (returns
+    how many). The owner cannot leave: they transfer the project first."""
     with transaction.atomic():
         locked = Project.objects.select_for_update().get(pk=project.pk)
         if locked.owner_id == user.pk:
@@ -160,6 +170,7 @@ def leave(project: Project, user: AbstractBaseUser) -> None:
         deleted, _ = Membership.objects.filter(project=locked, user=user).delete()
         if not deleted:
             raise TeamRefused("You are not a member of this project.", field="member")
+        return _revoke_links_made_by(locked, user)
 
 
 def transfer_ownership(project: Project, by: AbstractBaseUser, member_pk: int) -> Project:

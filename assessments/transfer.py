@@ -17,9 +17,9 @@ from assessments.estimator import (
     load_config,
     load_price_book,
 )
+from assessments.forms import SignOffForm
 from assessments.milestones import result_summary
 from assessments.models import (
-    SIGN_OFF_COMMENT_MAX_LENGTH,
     Answer,
     AnswerNote,
     Assessment,
@@ -62,6 +62,8 @@ def _export_milestone(milestone: Milestone) -> dict[str, Any]:
     return {
         "name": milestone.name,
         "created_at": _iso(milestone.created_at),
+        "project_name": milestone.project_name,
+        "project_description": milestone.project_description,
         "rubric_version": milestone.rubric_version,
         "price_book": milestone.price_book,
         "assumptions": dict(sorted(milestone.assumptions.items())),
@@ -251,6 +253,21 @@ def _check_milestone(where: str, raw: Any, problems: list[Problem]) -> dict[str,
         raw_sign_offs = []
     milestone = {
         "name": _text(raw.get("name"), f"{where}.name", 120, problems, required=True),
+        # Without them (an export from before milestones kept them): the project's, on import.
+        "project_name": _text(
+            raw["project_name"], f"{where}.project_name", 120, problems, required=True
+        )
+        if "project_name" in raw
+        else None,
+        "project_description": _text(
+            raw["project_description"],
+            f"{where}.project_description",
+            4000,
+            problems,
+            required=False,
+        )
+        if "project_description" in raw
+        else None,
         "created_at": _timestamp(raw.get("created_at"), f"{where}.created_at", problems),
         "rubric_version": version,
         "price_book": price_book,
@@ -271,29 +288,23 @@ def _check_milestone(where: str, raw: Any, problems: list[Problem]) -> dict[str,
     return milestone
 
 
-DECISIONS = tuple(SignOff.Decision.values)
-
-
 def _check_sign_off(where: str, raw: Any, problems: list[Problem]) -> dict[str, Any]:
+    """A response checked by the form a reader fills in (the one place that validates it)."""
     if not isinstance(raw, dict):
         problems.append(Problem(where, "must be an object"))
         return {}
-    decision = raw.get("decision")
-    if decision not in DECISIONS:
-        problems.append(Problem(f"{where}.decision", f"must be one of {', '.join(DECISIONS)}"))
-    return {
-        "name": _text(raw.get("name"), f"{where}.name", 80, problems, required=True),
-        "role": _text(raw.get("role", ""), f"{where}.role", 80, problems, required=False),
-        "decision": decision,
-        "comment": _text(
-            raw.get("comment", ""),
-            f"{where}.comment",
-            SIGN_OFF_COMMENT_MAX_LENGTH,
-            problems,
-            required=False,
-        ),
-        "created_at": _timestamp(raw.get("created_at"), f"{where}.created_at", problems),
-    }
+    fields = ("name", "role", "decision", "comment")
+    form = SignOffForm(
+        {field: raw.get(field, "") if isinstance(raw.get(field, ""), str) else None
+         for field in fields}
+    )  # fmt: skip
+    created_at = _timestamp(raw.get("created_at"), f"{where}.created_at", problems)
+    if not form.is_valid():
+        problems += [
+            Problem(f"{where}.{field}", " ".join(errors)) for field, errors in form.errors.items()
+        ]
+        return {}
+    return {field: form.cleaned_data[field] for field in fields} | {"created_at": created_at}
 
 
 def _numbers_settings(
@@ -352,12 +363,24 @@ def parse_export(data: Any) -> dict[str, Any]:
 
 
 def _import_milestone(assessment: Assessment, item: dict[str, Any]) -> None:
+    """A milestone and its responses, marked as imported (they were not made or given here)."""
     sign_offs = item.pop("sign_offs")
     created_at = item.pop("created_at") or timezone.now()
-    milestone = Milestone.objects.create(assessment=assessment, created_at=created_at, **item)
+    project = assessment.project
+    if item["project_name"] is None:
+        item["project_name"] = project.name
+    if item["project_description"] is None:
+        item["project_description"] = project.description
+    milestone = Milestone.objects.create(
+        assessment=assessment,
+        created_at=created_at,
+        origin=Milestone.Origin.IMPORTED,
+        **item,
+    )
     SignOff.objects.bulk_create(
         SignOff(
             milestone=milestone,
+            imported=True,
             name=s["name"],
             role=s["role"],
             decision=s["decision"],

@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from assessments import team
 from assessments.models import Answer, Membership, Milestone, Project, ShareLink
 from assessments.services import reassess
+from assessments.sharing import create_share_link
 from assessments.team import TeamRefused
 from tests.factories import (
     AssessmentFactory,
@@ -635,3 +636,31 @@ def test_probing_for_accounts_by_inviting_is_limited_per_user(owner_client, proj
     assert response.status_code == 429
     assert "Too many invitations" in response.content.decode()
     assert not project.memberships.exists()
+
+
+def test_removing_or_leaving_revokes_the_share_links_the_member_made(
+    project, owner, editor, viewer
+):
+    """A share link is a key to the project's report: a member taken off the project keeps
+    none of the keys they made; the owner's links (and revoked ones) stay as they are."""
+    assessment = AssessmentFactory(project=project)
+    editors, _ = create_share_link(assessment, label="editor's", by=editor)
+    viewers, _ = create_share_link(assessment, label="viewer's", by=viewer)
+    owners, _ = create_share_link(assessment, label="owner's", by=owner)
+
+    _, revoked = team.remove_member(project, owner, membership(project, editor).pk)
+    assert revoked == 1
+    assert team.leave(project, viewer) == 1
+
+    active = set(ShareLink.objects.active().values_list("label", flat=True))
+    assert active == {"owner's"}
+
+
+def test_the_owner_is_told_which_links_went_with_the_member(owner_client, project, editor):
+    create_share_link(AssessmentFactory(project=project), label="for the CFO", by=editor)
+
+    response = owner_client.post(
+        reverse("member_remove", args=[project.pk, membership(project, editor).pk]), follow=True
+    )
+
+    assert "The 1 share link they made was revoked" in response.content.decode()

@@ -417,12 +417,14 @@ def test_an_export_made_before_notes_and_milestones_still_imports(owner, complet
         (lambda a: a["milestones"][0]["answers"].update(latency="warp"),
          "assessments[0].milestones[0].answers.latency", "'warp' is not a valid"),
         (lambda a: a["milestones"][0]["sign_offs"][0].update(decision="maybe"),
-         "assessments[0].milestones[0].sign_offs[0].decision", "must be one of"),
+         "assessments[0].milestones[0].sign_offs[0].decision", "Select a valid choice"),
         (lambda a: a["milestones"][0]["sign_offs"][0].update(comment="x" * 2001),
-         "assessments[0].milestones[0].sign_offs[0].comment", "must be text of at most 2000"),
+         "assessments[0].milestones[0].sign_offs[0].comment", "Ensure this value has at most 2000"),
         (lambda a: a["milestones"][0]["sign_offs"][0].update(name=None),
-         "assessments[0].milestones[0].sign_offs[0].name", "must be text"),
+         "assessments[0].milestones[0].sign_offs[0].name", "This field is required"),
         (lambda a: a.update(milestones={}), "assessments[0].milestones", "must be a list"),
+        (lambda a: a["milestones"][0]["sign_offs"][1].update(comment=""),
+         "assessments[0].milestones[0].sign_offs[1].comment", "Add a comment: say why you object"),
     ],
 )  # fmt: skip
 def test_bad_notes_milestones_or_responses_import_nothing_and_name_the_field(
@@ -439,3 +441,24 @@ def test_bad_notes_milestones_or_responses_import_nothing_and_name_the_field(
         (where, message)
     ]
     assert (counts(), Milestone.objects.count(), SignOff.objects.count()) == before
+
+
+def test_imported_milestones_keep_the_project_as_it_was_and_say_they_were_imported(
+    project_with_a_decision_loop, owner
+):
+    Project.objects.filter(pk=project_with_a_decision_loop.pk).update(
+        name="Renamed later", description="A new description"
+    )
+    data = export_project(Project.objects.get(pk=project_with_a_decision_loop.pk))
+    data["assessments"][0]["milestones"][0]["sign_offs"][0]["name"] = "Dana\u202e\x1b"
+
+    copy = import_project(owner, data)
+
+    first = Milestone.objects.filter(assessment__project=copy).order_by("id").first()
+    assert (first.project.name, first.project.description) == (
+        "Decision loop",
+        "",
+    )  # as it was when the milestone was made, not the project's name now
+    assert first.origin == Milestone.Origin.IMPORTED and first.created_by is None
+    names = list(first.sign_offs.values_list("name", "imported"))
+    assert names == [("Dana", True), ("Lee", True)]  # cleaned as the form cleans a reader's

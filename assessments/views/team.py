@@ -67,6 +67,16 @@ def _done(request: HttpRequest, project: Project, notice: str) -> HttpResponse:
     return redirect("project_members", pk=project.pk)
 
 
+def _revoked_text(revoked: int, who: str) -> str:
+    if not revoked:
+        return ""
+    links = "share link" if revoked == 1 else "share links"
+    return (
+        f" The {revoked} {links} {who} made {'was' if revoked == 1 else 'were'} revoked; "
+        "make a new one where a reader still needs the report."
+    )
+
+
 TOO_MANY_INVITES = (
     "Too many invitations in a short time. Nobody was invited; you can invite again in {wait}."
 )
@@ -133,19 +143,20 @@ def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse
     membership = _member(project, member_pk)
     if project.user_role == OWNER:
         try:
-            remove_member(project, request.user, membership.pk)
+            _, revoked = remove_member(project, request.user, membership.pk)
         except TeamRefused as refused:
             return _members_response(request, project, status=409, team_error=str(refused))
         notice = f"{membership.user.username} removed: they no longer reach this project."
+        notice += _revoked_text(revoked, "they")
         return _done(request, project, notice)
     if membership.user_id != request.user.pk:  # another member's: not theirs to touch
         raise Http404("Not a membership of yours")
     try:
-        leave(project, request.user)
+        revoked = leave(project, request.user)
     except TeamRefused as refused:  # removed or made owner meanwhile
         messages.error(request, str(refused))
         return redirect("project_list")
-    messages.success(request, f"You left “{project.name}”.")
+    messages.success(request, f"You left “{project.name}”.{_revoked_text(revoked, 'you')}")
     return redirect("project_list")
 
 
