@@ -236,11 +236,13 @@ def memo_pdf(
     evaluation: Evaluation,
     *,
     before_render: Callable[[], None] = lambda: None,
+    sign_offs: list[SignOff] | None = None,
 ) -> bytes:
     """The memo's bytes: the stored copy, or else rendered once per distinct content and files
     and stored. `before_render` runs only when a render is needed (the views take a render
     quota there) and may raise RenderRefused."""
-    sign_offs = memo_sign_offs(assessment)
+    if sign_offs is None:
+        sign_offs = memo_sign_offs(assessment)
     key = content_key(assessment, evaluation, sign_offs)
     pdf = stored_memo(key)
     if pdf is None:

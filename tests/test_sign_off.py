@@ -106,7 +106,10 @@ def test_a_reader_responds_without_javascript_and_is_thanked_on_the_shared_page(
     assert sign_off.comment == "Only if the budget holds.\nReview in Q3."
     page = client.get(response["Location"]).content.decode()
     assert "Thank you: your response is recorded." in page
-    assert "Responses are visible to everyone with this link and to the project team." in page
+    assert (
+        "Responses sent through this link are visible to everyone with this link and to the "
+        "project team."
+    ) in page
     assert "<strong>Dana Chief</strong>, CFO: " in page
     assert "Approve with conditions" in page
     assert "Only if the budget holds.<br>Review in Q3." in page
@@ -366,6 +369,21 @@ def test_a_snapshot_page_lists_only_its_own_milestones_responses(snapshot, compl
     respond(Client(), token, name="Through the first")
     page = Client().get(reverse("shared_report", args=[other])).content.decode()
     assert "Through the first" not in page
+
+
+def test_a_page_lists_only_the_responses_sent_through_its_own_link(snapshot, complete_assessment):
+    """Two links to one milestone (say, one for the board, one for a vendor): a response
+    through one is not shown to the readers of the other, on the page or in its memo."""
+    link, token = snapshot
+    _, vendor_token = create_share_link(
+        complete_assessment, label="vendor", milestone=link.milestone
+    )
+    respond(Client(), token, name="Board member", decision="object", comment="Internal worry")
+
+    vendor_page = Client().get(reverse("shared_report", args=[vendor_token])).content.decode()
+    own_page = Client().get(reverse("shared_report", args=[token])).content.decode()
+
+    assert "Internal worry" not in vendor_page and "Internal worry" in own_page
 
 
 # --- The team sees them -------------------------------------------------------------------------

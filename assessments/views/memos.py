@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from accounts.quotas import too_many
 from assessments import limits
 from assessments.access import get_assessment, get_example_assessment, get_milestone
-from assessments.models import Assessment, Milestone
+from assessments.models import Assessment, Milestone, SignOff
 from assessments.pdf import RenderRefused, is_milestone, memo_filename, memo_pdf
 from assessments.services import evaluate_assessment
 
@@ -24,10 +24,12 @@ def memo_response(
     request: HttpRequest,
     assessment: Assessment | Milestone,
     quota_key: Callable[[HttpRequest], str],
+    sign_offs: list[SignOff] | None = None,
 ) -> HttpResponse | None:
     """The memo of an assessment or a milestone as a download, or None while it is
     incomplete. A memo already stored is sent as it is; rendering a new one takes one of the
-    memo render quota of `quota_key(request)` (429 when it is used up)."""
+    memo render quota of `quota_key(request)` (429 when it is used up). `sign_offs`: the
+    responses its sign-off block lists, if not all of those to what it shows."""
     evaluation = evaluate_assessment(assessment)
     if evaluation.result is None:
         return None
@@ -38,7 +40,7 @@ def memo_response(
             raise RenderRefused(wait)
 
     try:
-        pdf = memo_pdf(assessment, evaluation, before_render=take_render)
+        pdf = memo_pdf(assessment, evaluation, before_render=take_render, sign_offs=sign_offs)
     except RenderRefused as refused:
         return too_many(request, refused.wait, TOO_MANY_RENDERS)
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -15,7 +15,7 @@ from accounts.quotas import client_address, too_many, wait_text
 from assessments import limits
 from assessments.access import EDITOR, get_assessment
 from assessments.forms import ShareLinkForm, SignOffForm
-from assessments.models import Assessment, ShareLink
+from assessments.models import Assessment, ShareLink, SignOff
 from assessments.services import evaluate_assessment
 from assessments.sharing import (
     ShareLinkRefused,
@@ -96,6 +96,15 @@ def _shared_page(
     return render(request, "assessments/report.html", context, status=status)
 
 
+def link_sign_offs(link: ShareLink, subject) -> list[SignOff]:
+    """The responses given through this link to what it shows now (`subject`, shown_by):
+    those to its snapshot, or for a link to the latest answers, those to milestones holding
+    the answers now. Responses through other links are for their readers and the team."""
+    if link.milestone is None:
+        return [s for s in matching_sign_offs(subject) if s.share_link_id == link.pk]
+    return list(link.sign_offs.order_by("created_at", "id"))
+
+
 def sign_off_context(
     token: str,
     link: ShareLink,
@@ -106,15 +115,15 @@ def sign_off_context(
     error: str = "",
 ) -> dict:
     """The sign-off panel of a shared page: the form (for a link to the latest answers, with
-    when the answers shown last changed) and the responses given to what the link shows."""
+    when the answers shown last changed) and the responses given through this link (those
+    given through other links are for their readers and the team, not this link's)."""
     live = link.milestone is None
     if form is None:
         form = SignOffForm(initial={"seen": changed_stamp(subject) if live else ""})
-    responses = matching_sign_offs(subject) if live else list(subject.sign_offs.all())
     return {
         "sign_off_form": form,
         "sign_off_url": reverse("shared_respond", args=[token]),
-        "sign_off_responses": responses,
+        "sign_off_responses": link_sign_offs(link, subject),
         "sign_off_notice": notice,
         "sign_off_error": error,
     }
@@ -131,7 +140,8 @@ def shared_report(request: HttpRequest, token: str, link: ShareLink) -> HttpResp
 @require_safe
 @through_share_link
 def shared_memo(request: HttpRequest, token: str, link: ShareLink) -> HttpResponse:
-    response = memo_response(request, shown_by(link), limits.address_key)
+    subject = shown_by(link)
+    response = memo_response(request, subject, limits.address_key, link_sign_offs(link, subject))
     return response or _not_found(request)
 
 
