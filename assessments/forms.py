@@ -5,7 +5,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from assessments.models import SIGN_OFF_COMMENT_MAX_LENGTH, Milestone, Project, SignOff
-from assessments.sharing import EXPIRY_CHOICES, NEW_SNAPSHOT, Response, plain_text
+from assessments.sharing import EXPIRY_CHOICES, NEW_SNAPSHOT, Response
+from assessments.validation import plain_text
 
 
 class ProjectForm(forms.ModelForm):
@@ -17,6 +18,16 @@ class ProjectForm(forms.ModelForm):
             "name": "What you are building, e.g. “Support assistant”.",
             "description": "Optional: the product, its users and what the model must do.",
         }
+
+    # Readers of a share link see both: nothing that hides or reorders text (plain_text).
+    def clean_name(self) -> str:
+        name = plain_text(self.cleaned_data["name"])
+        if not name:
+            raise forms.ValidationError("Enter a name.")
+        return name
+
+    def clean_description(self) -> str:
+        return plain_text(self.cleaned_data["description"], multiline=True)
 
 
 SHOWS_SNAPSHOT, SHOWS_LATEST = "snapshot", "latest"
@@ -60,6 +71,9 @@ class ShareLinkForm(forms.Form):
             *([("A milestone saved earlier", saved)] if saved else []),
             (SHOWS_LATEST, "Always the latest answers"),
         ]
+
+    def clean_label(self) -> str:
+        return plain_text(self.cleaned_data["label"])  # a snapshot's name shows it to readers
 
     def expires_in_days(self) -> int | None:
         return EXPIRY_CHOICES[self.cleaned_data["expiry"]]
@@ -189,6 +203,9 @@ class MilestoneForm(forms.Form):
         label="Milestone name",
         help_text="Optional, e.g. “Board review”. Without one it is named by the date.",
     )
+
+    def clean_name(self) -> str:
+        return plain_text(self.cleaned_data["name"])
 
 
 class MilestoneAcceptForm(forms.Form):

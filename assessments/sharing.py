@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -192,24 +191,6 @@ def matching_sign_offs(assessment: Assessment) -> list[SignOff]:
 
 # --- Sign-off responses --------------------------------------------------------------------
 
-# Kept in a comment: line breaks (and tabs, as spaces); in a name or role: nothing.
-_KEPT_IN_COMMENTS = {"\n": "\n", "\t": " "}
-
-
-def plain_text(value: str, *, multiline: bool = False) -> str:
-    """Text as typed, without control or format characters (NUL, escapes, bidirectional
-    overrides, zero-width joiners...) that would hide or reorder what others read; Windows
-    line breaks become plain ones. What is left is shown escaped, never as HTML."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    kept = []
-    for char in value:
-        if multiline and char in _KEPT_IN_COMMENTS:
-            kept.append(_KEPT_IN_COMMENTS[char])
-        elif unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp"}:
-            kept.append("" if multiline or char not in "\t\n" else " ")
-        else:
-            kept.append(char)
-    return "".join(kept).strip()
 
 
 class SignOffRefused(Exception):

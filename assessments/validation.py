@@ -6,7 +6,7 @@ rejected the same way everywhere. Each problem names its question. No Django imp
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -324,18 +324,37 @@ def changes_from_values(rubric: Rubric, raw: Mapping[str, Any]) -> AnswerChanges
 
 
 NOTE_MAX_LENGTH = 2000
-NOTE_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Kept in multi-line text (notes, comments): line breaks (and tabs, as spaces); in one-line
+# text (a name, a role, a label): nothing.
+_KEPT_IN_COMMENTS = {"\n": "\n", "\t": " "}
+
+
+def plain_text(value: str, *, multiline: bool = False) -> str:
+    """Text as typed, without control or format characters (NUL, escapes, bidirectional
+    overrides, zero-width joiners...) that would hide or reorder what others read; Windows
+    line breaks become plain ones. What is left is shown escaped, never as HTML."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    kept = []
+    for char in value:
+        if multiline and char in _KEPT_IN_COMMENTS:
+            kept.append(_KEPT_IN_COMMENTS[char])
+        elif unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp"}:
+            kept.append("" if multiline or char not in "\t\n" else " ")
+        else:
+            kept.append(char)
+    return "".join(kept).strip()
 
 
 def check_note(
     question: Question, text: Any, not_applicable: Any
 ) -> tuple[dict[str, Any], str | None]:
     """A note on `question` as stored ({"text", "not_applicable"}), or the message saying
-    why not: text of at most NOTE_MAX_LENGTH characters (control characters other than
-    line breaks dropped), and "does not apply" only for an optional question, with a reason."""
+    why not: text of at most NOTE_MAX_LENGTH characters (plain_text: control and format
+    characters other than line breaks dropped), and "does not apply" only for an optional
+    question, with a reason."""
     if not isinstance(text, str) or not isinstance(not_applicable, bool):
         return {}, "a note must be text, and “does not apply” true or false"
-    text = NOTE_CONTROL_CHARACTERS.sub("", text.replace("\r\n", "\n")).strip()
+    text = plain_text(text, multiline=True)
     if len(text) > NOTE_MAX_LENGTH:
         return {}, f"the note is {len(text):,} characters long; at most {NOTE_MAX_LENGTH:,} fit"
     if not_applicable and question.required:

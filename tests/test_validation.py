@@ -11,10 +11,12 @@ from assessments.validation import (
     AnswerChanges,
     InvalidAnswers,
     changes_from_values,
+    check_note,
     clean_answers,
     parse_form_value,
     parse_question,
     parse_questionnaire,
+    plain_text,
     validate_answers,
 )
 
@@ -306,3 +308,23 @@ def test_messages_name_choices_by_their_labels_never_their_ids(rubric):
                 assert f" {choice.id}," not in message and f"({choice.id}" not in message
         if question.choices and "choose from" in message:
             assert all(f"“{c.label}”" in message for c in question.choices), message
+
+
+@pytest.mark.parametrize(
+    ("typed", "multiline", "kept"),
+    [
+        ("Board\u202eevil\x1b", False, "Boardevil"),  # a direction override, an escape
+        ("a\u200db", False, "ab"),  # a zero-width joiner
+        ("one\r\ntwo\rthree", True, "one\ntwo\nthree"),  # every line break is "\n"
+        ("one\ntwo", False, "one two"),  # one-line text: a line break is a space
+        ("  tab\there  ", True, "tab here"),
+    ],
+)
+def test_plain_text_drops_what_would_hide_or_reorder_text(typed, multiline, kept):
+    assert plain_text(typed, multiline=multiline) == kept
+
+
+def test_a_note_is_cleaned_like_every_other_text_readers_see(rubric):
+    note, message = check_note(rubric.questions["latency"], "Fine\u202e\r\nreally", False)
+    assert message is None
+    assert note["text"] == "Fine\nreally"
