@@ -24,6 +24,7 @@ from assessments.validation import (
     asked_required_ids,
     combination_problems,
     validate_answers,
+    validate_notes,
 )
 
 
@@ -384,13 +385,35 @@ def start_assessment(
         else {},
     )
     if source is not None:
-        carried = answers_to_carry(source, load_rubric(CURRENT_VERSION))
+        rubric = load_rubric(CURRENT_VERSION)
+        carried = answers_to_carry(source, rubric)
         Answer.objects.bulk_create(
             Answer(assessment=assessment, question_id=q, value=v) for q, v in carried.items()
         )
-        if carried:
+        notes = notes_to_carry(source, rubric, carried)
+        AnswerNote.objects.bulk_create(
+            AnswerNote(assessment=assessment, question_id=q, **note) for q, note in notes.items()
+        )
+        if carried or notes:
             _touch(assessment)
     return assessment
+
+
+def notes_to_carry(
+    source: Assessment, rubric: Rubric, carried: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """The notes of `source` (loaded with answers) a new assessment under `rubric` starts
+    with: under the same rubric all of them (a note's "why" holds as long as its answer
+    does, and is edited with it); from an earlier one, those on answers that carried over,
+    whose question may mean something else now, so not a "does not apply" mark."""
+    notes, _ = validate_notes(source.note_values, rubric)
+    if source.rubric_version == rubric.version:
+        return notes
+    return {
+        q: {"text": note["text"], "not_applicable": False}
+        for q, note in notes.items()
+        if q in carried and note["text"]
+    }
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ from assessments.services import (
     reassess,
     save_note,
     save_questionnaire,
+    start_assessment,
 )
 from assessments.validation import (
     NOTE_MAX_LENGTH,
@@ -621,3 +622,22 @@ def test_a_changed_note_gives_the_memo_a_new_content_key(complete, time_machine)
     save_note(complete, note(REQUIRED, "From the SLA"))
 
     assert key() != before
+
+
+def test_a_new_assessment_starts_with_the_notes_of_the_one_it_copies(owner, complete_v2_answers):
+    """"Start a new assessment" copies the answers, so it copies why they were given too."""
+    answers = {k: v for k, v in complete_v2_answers.items() if k != "answers_differ_6mo"}
+    source = AssessmentFactory(project=ProjectFactory(owner=owner), answers=answers)
+    AnswerNote.objects.create(assessment=source, question_id="latency", text="From the SLA")
+    AnswerNote.objects.create(
+        assessment=source, question_id="answers_differ_6mo", text="Fixed by law",
+        not_applicable=True,
+    )  # fmt: skip
+
+    copy = start_assessment(source.project)
+
+    assert loaded(copy).note_values == {
+        "latency": {"text": "From the SLA", "not_applicable": False},
+        "answers_differ_6mo": {"text": "Fixed by law", "not_applicable": True},
+    }
+    assert loaded(source).note_values == loaded(copy).note_values  # the source unchanged
