@@ -20,8 +20,12 @@ from assessments.numbers import numbers_view
 from assessments.presenters import present_report, top_reasons
 from assessments.services import Evaluation, evaluate_assessment
 
-# Characters that format inline Markdown (or a table cell): shown literally.
-INLINE_SPECIALS = re.compile(r"([\\`*_\[\]|])")
+# Characters that format inline Markdown (or a table cell), strike text through (GFM "~"),
+# start an HTML tag or an entity ("&amp;", not a lone "&"): shown literally, backslash-escaped (CommonMark escapes any
+# ASCII punctuation, so the raw file stays readable: no "&lt;" noise).
+INLINE_SPECIALS = re.compile(r"([\\`*_\[\]|~<>]|&(?=#?[A-Za-z0-9]+;))")
+# Text GitHub would turn into a link by itself: "https://..." or "www.".
+AUTOLINK = re.compile(r"(?i)\b(https?|ftp)(:)|\b(www)(\.)")
 # What makes a line a block (heading, quote, list, rule, setext underline, code fence): a
 # leading marker, or a number followed by "." or ")" (an ordered list).
 LEADING_MARKER = re.compile(r"^([#>+\-=~:])")
@@ -36,7 +40,7 @@ def md_inline(text: Any) -> str:
 
 def md_line(line: str) -> str:
     line = INLINE_SPECIALS.sub(r"\\\1", line.strip())
-    line = line.replace("<", "&lt;").replace(">", "&gt;")
+    line = AUTOLINK.sub(lambda m: f"{m[1] or m[3]}\\{m[2] or m[4]}", line)
     line = LEADING_MARKER.sub(r"\\\1", line)
     return ORDERED_MARKER.sub(r"\1\\\2", line)
 

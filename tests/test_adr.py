@@ -119,9 +119,8 @@ def test_hostile_user_text_cannot_break_the_record(owner, complete_v2_answers):
     assert quoted and not [line for line in quoted if line.startswith(("#", "```", "- item"))]
     assert not [line for line in lines if line.startswith(("```", "- item", ">"))]
     assert [line for line in lines if line.lstrip(" >") == "---"] == ["---"]  # the footer's
-    for tag in ("<script", "<img", "<b>"):
-        assert tag not in text
-    assert "&lt;script&gt;" in text
+    assert not re.search(r"(?<!\\)[<>&~]", text.replace("\n>", "").replace(" > ", ""))
+    assert "\\<script\\>" in text  # shown as typed, never a tag
     assert "\\[x\\](javascript" in text  # a link no more: its brackets are escaped
     assert not re.search(r"^\s*\|", text, re.MULTILINE)  # no table
     assert "\\# Heading" in text and "1\\. one" in text
@@ -157,3 +156,19 @@ def test_markdown_escaping_keeps_plain_text_readable():
     assert md_inline("  a\n  b ") == "a b"
     assert md_block("one\n\n\n\ntwo\n") == ["one", "", "two"]
     assert md_inline("2024. A year") == "2024\\. A year"
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("cost ~10k and latency ~200ms", "cost \\~10k and latency \\~200ms"),
+        ("see https://example.com or www.example.com",
+         "see https\\://example.com or www\\.example.com"),
+        ("the &lt;b&gt; entity", "the \\&lt;b\\&gt; entity"),
+        ("Tom & Jerry", "Tom & Jerry"),
+    ],
+)  # fmt: skip
+def test_text_that_github_would_strike_link_or_decode_is_written_as_typed(typed, written):
+    """GitHub strikes text between tildes, links bare addresses and decodes entities: escaped,
+    each shows as the reader typed it."""
+    assert md_inline(typed) == written
