@@ -280,7 +280,8 @@ class Session:
         self.static_file(report)
         link = self.share(assessment_id)
         self.shared(link)
-        self.memos(assessment_id, link)
+        self.memos(link)
+        self.sign_off(link)
         self.facts["share_link"] = link
         # An unknown token too: Django logs its 404 ("Not Found: /s/...").
         expect_status(self.stranger.get(f"/s/{secrets.token_urlsafe(32)}/"), 404, "a bad token")
@@ -434,10 +435,25 @@ class Session:
         )
         self.step("open the share link without cookies -> 200, Referrer-Policy: no-referrer")
 
-    def memos(self, assessment_id: int, link: str) -> None:
+    def snapshot_path(self) -> str:
+        """The milestone the new share link shows (a snapshot, the default), as the project
+        page lists it."""
+        projects = expect_status(self.user.get("/projects/"), 200, "GET /projects/")
+        project = re.search(r'href="(/projects/\d+/)"', projects.text)
+        check(project, "the owner's /projects/ links no project")
+        page = expect_status(self.user.get(project.group(1)), 200, "GET the project page")
+        milestone = re.search(r'href="(/milestones/\d+/)"', page.text)
+        check(milestone, "the project page lists no milestone after a snapshot was shared")
+        return milestone.group(1)
+
+    def memos(self, link: str) -> None:
+        """The shared snapshot's memo, and the owner's copy of the same milestone's memo:
+        rendered once, then served from the store (no render: the owner's one render of the
+        window stays for check_memo_served_from_store_by_other_replica)."""
+        bodies = []
         for who, browser, url in [
             ("shared", self.stranger, link + "memo.pdf"),
-            ("owner's", self.user, f"/assessments/{assessment_id}/memo.pdf"),
+            ("owner's snapshot", self.user, self.snapshot_path() + "memo.pdf"),
         ]:
             started = time.perf_counter()
             response = expect_status(browser.get(url), 200, f"GET the {who} memo")
@@ -451,6 +467,31 @@ class Session:
                 f"GET the {who} memo.pdf -> 200 %PDF, {len(response.body) // 1024} KiB "
                 f"in {elapsed:.2f} s"
             )
+            bodies.append(response.body)
+        check(bodies[0] == bodies[1], "the owner's memo of the shared snapshot differs")
+
+    def sign_off(self, link: str) -> None:
+        """A reader without an account approves through the link: a CSRF-protected form of
+        an anonymous page, behind nginx; the page then lists the response. A browser of its
+        own, keeping cookies (the CSRF cookie) but signed in to nothing."""
+        reader = Browser(self.base_url)
+        page = expect_status(reader.get(link), 200, "GET the share link for sign-off")
+        form = [
+            ("csrfmiddlewaretoken", csrf_token(page, "sign-off form")),
+            ("name", "Prod Check Reader"),
+            ("role", "CFO"),
+            ("decision", "approve"),
+            ("comment", "Approved <b>as shown</b>."),
+            ("seen", ""),
+        ]
+        done = expect_status(reader.post(link + "respond/", form), 200, "POST a sign-off")
+        check(done.url == link, f"the sign-off went on to {done.url!r}, not back to the page")
+        check("Thank you: your response is recorded." in done.text, "no thanks after signing off")
+        check(
+            "Approved &lt;b&gt;as shown&lt;/b&gt;." in done.text,
+            "the response's comment is not listed, escaped, on the shared page",
+        )
+        self.step("sign off on the share link without an account -> 303, listed, escaped")
 
 
 # --- the stack: nginx in front of the replicas ---------------------------------------------
