@@ -21,8 +21,8 @@ from assessments.presenters import present_report, top_reasons
 from assessments.services import Evaluation, evaluate_assessment
 
 # Characters that format inline Markdown (or a table cell), strike text through (GFM "~"),
-# start an HTML tag or an entity ("&amp;", not a lone "&"): shown literally, backslash-escaped (CommonMark escapes any
-# ASCII punctuation, so the raw file stays readable: no "&lt;" noise).
+# start an HTML tag or an entity ("&amp;", not a lone "&"): shown literally, backslash-escaped
+# (CommonMark escapes any ASCII punctuation, so the raw file stays readable: no "&lt;").
 INLINE_SPECIALS = re.compile(r"([\\`*_\[\]|~<>]|&(?=#?[A-Za-z0-9]+;))")
 # Text GitHub would turn into a link by itself: "https://..." or "www.".
 AUTOLINK = re.compile(r"(?i)\b(https?|ftp)(:)|\b(www)(\.)")

@@ -102,9 +102,23 @@ def sign_off_counts(milestone: Milestone) -> list[tuple[str, int]]:
     return [(label, given[value]) for value, label in SignOff.Decision.choices if given[value]]
 
 
+class NotTheOwner(Exception):
+    """Only the project's owner accepts a decision, and `by` is not (or no longer) it."""
+
+
+@transaction.atomic
 def set_accepted(milestone: Milestone, accepted: bool, *, by=None) -> bool:
     """Mark the milestone's decision as accepted by `by` (the owner), or withdraw that.
-    Returns whether anything changed. Only these two fields may change on a milestone."""
+    Returns whether anything changed. Only these two fields may change on a milestone. The
+    project's row is locked and its owner read under the lock (as a transfer takes it), so
+    an acceptance sent while the project changes hands is refused (NotTheOwner)."""
+    project_id = milestone.assessment.project_id
+    owner_id = (
+        Project.objects.select_for_update().filter(pk=project_id).values_list("owner", flat=True)
+    ).first()
+    if by is None or owner_id != by.pk:
+        raise NotTheOwner(f"only the owner of project {project_id} accepts its decisions")
+    milestone.refresh_from_db(fields=["accepted_at", "accepted_by"])
     if accepted == (milestone.accepted_at is not None):
         return False
     milestone.accepted_at = timezone.now() if accepted else None

@@ -192,7 +192,6 @@ def matching_sign_offs(assessment: Assessment) -> list[SignOff]:
 # --- Sign-off responses --------------------------------------------------------------------
 
 
-
 class SignOffRefused(Exception):
     """A response that cannot be recorded now; its message is for the reader."""
 
@@ -210,13 +209,21 @@ class Response:
     comment: str
 
 
+class LinkGone(Exception):
+    """The link was revoked or expired while the response was on its way."""
+
+
 @transaction.atomic
 def record_sign_off(link: ShareLink, response: Response, *, seen: str = "") -> SignOff:
     """Record a reader's response to what the link shows: its milestone, or for a link to the
     latest answers, a milestone of the answers now (the newest one if it holds the same), and
     only if they are what the reader saw (`seen`, the changed_stamp of the page they read);
     else SignOffRefused and nothing is saved. The assessment's row is locked (as a save locks
-    it) so the answers cannot change between the check and the copy."""
+    it) so the answers cannot change between the check and the copy. The link's row is locked
+    first (as revoking locks it): a link revoked meanwhile records nothing (LinkGone)."""
+    locked = ShareLink.objects.select_for_update().active().filter(pk=link.pk)
+    if locked.values_list("pk", flat=True).first() is None:
+        raise LinkGone(f"share link {link.pk} is no longer active")
     milestone = link.milestone
     if milestone is None:
         Assessment.objects.select_for_update().filter(pk=link.assessment_id).first()

@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments.milestones import adr_number, create_milestone, set_accepted
+from assessments.milestones import NotTheOwner, adr_number, create_milestone, set_accepted
 from assessments.models import Assessment, Membership, Milestone, MilestoneChanged, Project, SignOff
 from assessments.rubric import load_rubric
 from assessments.services import evaluate_assessment, reassess
@@ -97,9 +97,20 @@ def test_accepting_sets_and_withdrawing_clears_who_and_when(team, milestone):
         "2026-03-04"
     )
     assert not set_accepted(stored, True, by=team.owner)  # already accepted: no write
-    assert set_accepted(stored, False)
+    assert set_accepted(stored, False, by=team.owner)
     stored = Milestone.objects.get(pk=milestone.pk)
     assert stored.accepted_at is None and stored.accepted_by is None
+
+
+def test_only_the_owner_at_that_moment_accepts(team, milestone):
+    """Read under the project's lock: an acceptance sent by someone who is not (or no
+    longer) the owner, say while the project is transferred, changes nothing."""
+    with pytest.raises(NotTheOwner):
+        set_accepted(milestone, True, by=team.editor)
+    Project.objects.filter(pk=team.assessment.project_id).update(owner=team.editor)
+    with pytest.raises(NotTheOwner):
+        set_accepted(milestone, True, by=team.owner)
+    assert Milestone.objects.get(pk=milestone.pk).accepted_at is None
 
 
 def test_adr_numbers_count_the_projects_milestones_oldest_first(team):

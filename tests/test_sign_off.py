@@ -18,6 +18,7 @@ from assessments.models import Membership, Milestone, SignOff
 from assessments.pdf import content_key, memo_pdf
 from assessments.services import evaluate_assessment, save_assumptions
 from assessments.sharing import (
+    LinkGone,
     STALE_PAGE,
     Response,
     changed_stamp,
@@ -551,3 +552,17 @@ def test_a_rubric_v2_milestone_memo_lists_its_responses_too(project, complete_v2
     text = pdf_text(memo_pdf(milestone, evaluate_assessment(milestone)))
     assert "Omar" in text and "Head of data" in text and "Object" in text
     assert "Latency budget is unrealistic." in text
+
+
+@pytest.mark.parametrize("which", ["snapshot", "live"])
+def test_a_link_revoked_while_a_response_is_on_its_way_records_nothing(request, which):
+    """The view found the link active; the owner revoked it before the response was written:
+    the link's row is read again under its lock, and nothing is recorded."""
+    link, _ = request.getfixturevalue(which)
+    revoke_share_link(link)
+    response = Response("Dana", "", "approve", "")
+
+    with pytest.raises(LinkGone):
+        record_sign_off(link, response, seen=changed_stamp(loaded(link.assessment)))
+
+    assert not SignOff.objects.exists()

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -13,6 +13,7 @@ from assessments.access import EDITOR, OWNER, get_assessment, get_milestone, get
 from assessments.adr import adr_filename, adr_markdown
 from assessments.forms import CompareForm, MilestoneAcceptForm, MilestoneForm
 from assessments.milestones import (
+    NotTheOwner,
     adr_number,
     compare_states,
     create_milestone,
@@ -116,7 +117,10 @@ def milestone_accept(request: HttpRequest, pk: int) -> HttpResponse:
             return render(request, f"{PAGE}#adr_status", context, status=422)
         return render(request, PAGE, milestone_context(milestone, accept_form=form), status=422)
     accepted = form.cleaned_data["accepted"]
-    changed = set_accepted(milestone, accepted, by=request.user)
+    try:
+        changed = set_accepted(milestone, accepted, by=request.user)
+    except NotTheOwner as gone:  # the project changed hands since the lookup
+        raise Http404("Not the owner") from gone
     if accepted:
         notice = "Marked as accepted: the ADR's status is now “Accepted”."
     else:

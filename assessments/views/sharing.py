@@ -18,6 +18,7 @@ from assessments.forms import ShareLinkForm, SignOffForm
 from assessments.models import Assessment, ShareLink, SignOff
 from assessments.services import evaluate_assessment
 from assessments.sharing import (
+    LinkGone,
     ShareLinkRefused,
     SignOffRefused,
     changed_stamp,
@@ -178,6 +179,8 @@ def shared_respond(request: HttpRequest, token: str, link: ShareLink) -> HttpRes
     else:
         try:
             record_sign_off(link, form.response(), seen=form.cleaned_data["seen"])
+        except LinkGone:  # revoked since the lookup: as if it had never been found
+            return _not_found(request)
         except SignOffRefused as refused:
             # The page shows the answers now: the reader may read them and send the same
             # response (kept in the form) again.
