@@ -18,8 +18,8 @@ from assessments.models import Membership, Milestone, SignOff
 from assessments.pdf import content_key, memo_pdf
 from assessments.services import evaluate_assessment, save_assumptions
 from assessments.sharing import (
-    LinkGone,
     STALE_PAGE,
+    LinkGone,
     Response,
     changed_stamp,
     create_share_link,
