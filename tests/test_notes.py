@@ -625,7 +625,7 @@ def test_a_changed_note_gives_the_memo_a_new_content_key(complete, time_machine)
 
 
 def test_a_new_assessment_starts_with_the_notes_of_the_one_it_copies(owner, complete_v2_answers):
-    """"Start a new assessment" copies the answers, so it copies why they were given too."""
+    """Starting a new assessment copies the answers, so it copies why they were given too."""
     answers = {k: v for k, v in complete_v2_answers.items() if k != "answers_differ_6mo"}
     source = AssessmentFactory(project=ProjectFactory(owner=owner), answers=answers)
     AnswerNote.objects.create(assessment=source, question_id="latency", text="From the SLA")
