@@ -315,6 +315,7 @@ SHARE_UNDO_SECONDS = int(os.environ.get("SHARE_UNDO_SECONDS", "600"))
 # stakeholders behind one office address, too few to flood a project's sign-off list.
 SHARE_RESPONSE_LIMIT = int(os.environ.get("SHARE_RESPONSE_LIMIT", "20"))
 SHARE_RESPONSE_WINDOW = int(os.environ.get("SHARE_RESPONSE_WINDOW", "3600"))
+SHARE_LINK_RESPONSE_LIMIT = int(os.environ.get("SHARE_LINK_RESPONSE_LIMIT", "200"))
 # Set when behind a proxy that appends the client address to X-Forwarded-For.
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 

@@ -24,6 +24,14 @@ def share_responses() -> Quota:
     return Quota("share-response", settings.SHARE_RESPONSE_LIMIT, settings.SHARE_RESPONSE_WINDOW)
 
 
+def link_responses() -> Quota:
+    """Sign-off responses through one link from all addresses together: a client rotating
+    addresses (an IPv6 /64 has many) still cannot flood the memo's sign-off block."""
+    return Quota(
+        "share-response-link", settings.SHARE_LINK_RESPONSE_LIMIT, settings.SHARE_RESPONSE_WINDOW
+    )
+
+
 def imports() -> Quota:
     """Project imports, per signed-in user."""
     return Quota("import", settings.IMPORT_LIMIT, settings.IMPORT_WINDOW)

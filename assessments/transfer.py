@@ -43,6 +43,9 @@ FORMAT_VERSION = 1
 MAX_ASSESSMENTS = 200
 MAX_MILESTONES = 200  # per assessment
 MAX_SIGN_OFFS = 500  # per milestone
+# Per file: each milestone is scored on import and listed on the project page.
+MAX_PROJECT_MILESTONES = 500
+MAX_PROJECT_SIGN_OFFS = 2000
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -337,6 +340,28 @@ def _numbers_settings(
     return book_id, values
 
 
+def _lists(items: list[Any], key: str) -> list[list[Any]]:
+    return [
+        item[key] for item in items if isinstance(item, dict) and isinstance(item.get(key), list)
+    ]
+
+
+def _too_many_milestones(raw_assessments: list[Any], problems: list[Problem]) -> bool:
+    """Whether the whole file holds more milestones or responses than a project may (checked
+    before any of them is scored)."""
+    milestones = [m for listed in _lists(raw_assessments, "milestones") for m in listed]
+    sign_offs = sum(len(listed) for listed in _lists(milestones, "sign_offs"))
+    if len(milestones) > MAX_PROJECT_MILESTONES:
+        problems.append(
+            Problem("assessments", f"must hold at most {MAX_PROJECT_MILESTONES} milestones in all")
+        )
+    if sign_offs > MAX_PROJECT_SIGN_OFFS:
+        problems.append(
+            Problem("assessments", f"must hold at most {MAX_PROJECT_SIGN_OFFS} responses in all")
+        )
+    return bool(problems)
+
+
 def parse_export(data: Any) -> dict[str, Any]:
     """A checked export, or InvalidAnswers listing every problem."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -349,6 +374,8 @@ def parse_export(data: Any) -> dict[str, Any]:
     if not isinstance(raw_assessments, list) or len(raw_assessments) > MAX_ASSESSMENTS:
         problems.append(Problem("assessments", f"must be a list of at most {MAX_ASSESSMENTS}"))
         raw_assessments = []
+    if _too_many_milestones(raw_assessments, problems):
+        raise InvalidAnswers(problems)
     parsed = {
         "name": _text(project.get("name"), "project.name", 120, problems, required=True),
         "description": _text(

@@ -258,6 +258,24 @@ def test_responses_are_limited_per_link_and_address(settings, complete_assessmen
     assert SignOff.objects.count() == 3
 
 
+def test_a_link_takes_a_limited_number_of_responses_from_all_addresses_together(
+    settings, complete_assessment, snapshot
+):
+    """A client rotating its address (an IPv6 /64 holds billions) still cannot flood the
+    memo's sign-off block through one link; other links are not affected."""
+    settings.SHARE_LINK_RESPONSE_LIMIT = 2
+    _, token = snapshot
+    _, other_token = create_share_link(complete_assessment, label="other")
+    for address in ("2001:db8::1", "2001:db8::2"):
+        assert respond(Client(REMOTE_ADDR=address), token).status_code == 303
+
+    refused = respond(Client(REMOTE_ADDR="2001:db8::3"), token)
+
+    assert refused.status_code == 429
+    assert respond(Client(REMOTE_ADDR="2001:db8::3"), other_token).status_code == 303
+    assert SignOff.objects.count() == 3
+
+
 # --- Links to the latest answers ---------------------------------------------------------------
 
 

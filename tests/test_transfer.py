@@ -462,3 +462,21 @@ def test_imported_milestones_keep_the_project_as_it_was_and_say_they_were_import
     assert first.origin == Milestone.Origin.IMPORTED and first.created_by is None
     names = list(first.sign_offs.values_list("name", "imported"))
     assert names == [("Dana", True), ("Lee", True)]  # cleaned as the form cleans a reader's
+
+
+def test_a_file_with_more_milestones_than_a_project_may_hold_is_refused_before_scoring(
+    project_with_a_decision_loop, owner, monkeypatch
+):
+    monkeypatch.setattr("assessments.transfer.MAX_PROJECT_MILESTONES", 3)
+    data = export_project(project_with_a_decision_loop)
+    data["assessments"][0]["milestones"] *= 2  # four milestones
+    scored = []
+    monkeypatch.setattr("assessments.transfer.result_summary", scored.append)
+
+    with pytest.raises(InvalidAnswers) as error:
+        import_project(owner, data)
+
+    assert [(p.question, p.message) for p in error.value.problems] == [
+        ("assessments", "must hold at most 3 milestones in all")
+    ]
+    assert scored == []

@@ -160,6 +160,8 @@ def shared_respond(request: HttpRequest, token: str, link: ShareLink) -> HttpRes
     422 naming the field, a page that no longer shows what the link shows a 409, too many
     responses from one address through one link a 429; none of them saves anything."""
     wait = limits.share_responses().take(limits.response_key(request, link.pk))
+    if not wait:  # one address's refused tries do not use up the link's own quota
+        wait = limits.link_responses().take(f"link:{link.pk}")
     subject = shown_by(link)
     if wait:
         response = too_many(request, wait, TOO_MANY_RESPONSES)
