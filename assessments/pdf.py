@@ -114,12 +114,15 @@ def memo_context(
     result = evaluation.result
     assert result is not None, "a memo needs a complete assessment"
     answered_at = assessment.answers_changed_at or assessment.created_at
+    if sign_offs is None:
+        sign_offs = memo_sign_offs(assessment)
     return {
         "project": assessment.project,
         "assessment": assessment,
         "milestone": assessment if is_milestone(assessment) else None,
         "memo_status": memo_status(assessment),
-        "sign_offs": memo_sign_offs(assessment) if sign_offs is None else sign_offs,
+        "sign_offs": sign_offs,
+        "imported_sign_offs": any(s.imported for s in sign_offs),
         "report": present_report(
             result, evaluation.rubric, evaluation.answers, assessment.note_values
         ),
@@ -163,7 +166,7 @@ def content_key(
         "changed": (assessment.answers_changed_at or assessment.created_at).isoformat(),
         "notes": assessment.note_values,
         "sign_offs": [
-            [s.pk, s.name, s.role, s.decision, s.comment, s.created_at.isoformat()]
+            [s.pk, s.name, s.role, s.decision, s.comment, s.created_at.isoformat(), s.imported]
             for s in sign_offs
         ],
     }
