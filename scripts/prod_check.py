@@ -427,13 +427,13 @@ class Session:
     def shared(self, link: str) -> None:
         response = expect_status(self.stranger.get(link), 200, "GET the share link")
         policy = response.header("Referrer-Policy")
-        check(policy == "no-referrer", f"shared page has Referrer-Policy {policy!r}")
+        check(policy == "same-origin", f"shared page has Referrer-Policy {policy!r}")
         check(EXPECTED_VERDICT in response.text, "the shared report does not show the verdict")
         check(
             self.facts["user"] not in response.text,
             "the shared report shows the owner's user name",
         )
-        self.step("open the share link without cookies -> 200, Referrer-Policy: no-referrer")
+        self.step("open the share link without cookies -> 200, Referrer-Policy: same-origin")
 
     def snapshot_path(self) -> str:
         """The milestone the new share link shows (a snapshot, the default), as the project

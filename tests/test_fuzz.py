@@ -911,7 +911,7 @@ def test_shared_report_and_memo_with_any_token(world, clients, data, memo, query
         assert response.status_code == (404 if method != "post" or not shared else 405)
         assert snapshot() == before
         if shared and method != "post":
-            assert response["Referrer-Policy"] == "no-referrer"
+            assert response["Referrer-Policy"] == "same-origin"
             assert response["Cache-Control"] == "no-store"
 
 

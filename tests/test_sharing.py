@@ -21,7 +21,7 @@ from tests.test_memo import pdf_text
 pytestmark = pytest.mark.django_db
 
 SHARED_HEADERS = {
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Robots-Tag": "noindex, nofollow",
     "Cache-Control": "no-store",
 }

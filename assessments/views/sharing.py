@@ -37,7 +37,10 @@ from assessments.views.memos import memo_response
 from assessments.views.reports import report_context, share_panel_context, sign_off_groups
 
 SHARED_HEADERS = {
-    "Referrer-Policy": "no-referrer",
+    # No Referer leaves for another site, so the token in the URL stays here. Not
+    # "no-referrer": under it a browser sends the sign-off form (a plain POST, JavaScript
+    # off) with "Origin: null", which Django's CSRF check rightly refuses.
+    "Referrer-Policy": "same-origin",
     "X-Robots-Tag": "noindex, nofollow",
     "Cache-Control": "no-store",
 }

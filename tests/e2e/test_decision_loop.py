@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from assessments.models import Membership, Milestone, SignOff
+from assessments.sharing import create_share_link
 from tests.e2e.conftest import PASSWORD, log_in, save_screenshot
 from tests.factories import AssessmentFactory, ProjectFactory, UserFactory
 
@@ -149,3 +150,31 @@ def test_share_a_snapshot_sign_off_edit_compare_and_team_roles(
         assert adr.value.suggested_filename.endswith("-adr.md")
     finally:
         viewer_context.close()
+
+
+def test_a_reader_signs_off_without_javascript(
+    live_server, browser, owner_with_password, complete_v2_answers
+):
+    """A plain form POST from the shared page: the browser sends a real Origin (the page's
+    referrer policy allows it on the same site), so the CSRF check lets it through."""
+    assessment = AssessmentFactory(
+        project=ProjectFactory(owner=owner_with_password, name=PROJECT_NAME),
+        answers=complete_v2_answers,
+    )
+    _, token = create_share_link(assessment, label="for the board")
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        reader = context.new_page()
+        reader.goto(f"{live_server.url}/s/{token}/")
+        panel = reader.locator("#sign-off")
+        panel.get_by_label("Your name").fill("Omar")
+        panel.get_by_label("Object").check()
+        panel.get_by_label("Comment").fill("Too early: no evaluation set yet.")
+        panel.get_by_role("button", name="Send my response").click()
+        expect(reader).to_have_url(f"{live_server.url}/s/{token}/")
+        expect(reader.get_by_text("Thank you: your response is recorded.")).to_be_visible()
+        expect(reader.locator("#sign-off .sign-off-item")).to_contain_text("Omar")
+    finally:
+        context.close()
+    assert SignOff.objects.get().decision == "object"

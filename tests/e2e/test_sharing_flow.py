@@ -29,7 +29,7 @@ TIMEOUT_MS = 10_000
 
 SUPPORT_BOT = scenario_answers("support-bot")
 SHARED_HEADERS = {
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "x-robots-tag": "noindex, nofollow",
     "cache-control": "no-store",
 }
