@@ -35,7 +35,7 @@ from hypothesis.control import currently_in_test_context
 from assessments.models import Answer, Assessment, Project, ShareLink
 from assessments.rubric import load_rubric
 from assessments.transfer import export_project
-from assessments.validation import MAX_MONTHLY_QUERIES, validate_answers
+from assessments.validation import MAX_MONTHLY_QUERIES, plain_text, validate_answers
 from tests.conftest import World
 from tests.factories import stored_answers
 from tests.test_upgrade import answers_per_spec
@@ -233,6 +233,16 @@ def char_field(values: list[str], max_length: int, *, required: bool) -> str | N
     if "\x00" in value or len(value) > max_length or (required and not value):
         return None
     return value
+
+
+def reader_text(values: list[str], max_length: int, *, required: bool, multiline: bool = False):
+    """What a text field readers see cleans to (a CharField, then validation.plain_text:
+    no control or format characters), or None."""
+    value = char_field(values, max_length, required=required)
+    if value is None:
+        return None
+    value = plain_text(value, multiline=multiline)
+    return None if required and not value else value
 
 
 def last(values: list[str]) -> str | None:
@@ -537,8 +547,8 @@ def project_forms(draw):
 @fuzz(100)
 @given(data=project_forms(), encoding=ENCODINGS)
 def test_project_create(world, clients, data, encoding):
-    name = char_field(data["name"], 120, required=True)
-    description = char_field(data["description"], 4000, required=False)
+    name = reader_text(data["name"], 120, required=True)
+    description = reader_text(data["description"], 4000, required=False, multiline=True)
     valid = name is not None and description is not None
     with rolled_back():
         client = clients.get(owner=True)
@@ -560,8 +570,8 @@ def test_project_create(world, clients, data, encoding):
 @fuzz(100)
 @given(data=project_forms(), encoding=ENCODINGS)
 def test_project_edit(world, clients, data, encoding):
-    name = char_field(data["name"], 120, required=True)
-    description = char_field(data["description"], 4000, required=False)
+    name = reader_text(data["name"], 120, required=True)
+    description = reader_text(data["description"], 4000, required=False, multiline=True)
     valid = name is not None and description is not None
     with rolled_back():
         client = clients.get(owner=True)
@@ -809,7 +819,7 @@ EXPIRY_DAYS = {"never": None, "7": 7, "30": 30, "90": 90}
     enc=ENCODINGS,
 )
 def test_share_create(world, clients, label, expiry, extra, htmx, enc):
-    clean_label = char_field(label, 80, required=False)
+    clean_label = reader_text(label, 80, required=False)
     valid = clean_label is not None and last(expiry) in EXPIRY_DAYS
     data = {"label": label, "expiry": expiry} | extra
     with rolled_back():
