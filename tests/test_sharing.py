@@ -577,7 +577,11 @@ def test_the_list_says_what_each_link_shows_and_whether_the_project_changed_sinc
     cell = shows_cell(report_page(owner_client, complete_assessment), "snap")
     assert "The project has changed since this snapshot" in cell
     compare = reverse("project_compare", args=[complete_assessment.project_id])
-    assert f'href="{compare}?a=m{snapshot.milestone_id}&amp;b=a{complete_assessment.pk}"' in cell
+    query = f"left=m{snapshot.milestone_id}&right=a{complete_assessment.pk}"
+    assert f'href="{compare}?{query.replace("&", "&amp;")}"' in cell
+    # The link opens the comparison of that snapshot (not the page's default pair).
+    compared = owner_client.get(f"{compare}?{query}").content.decode()
+    assert f'<option value="m{snapshot.milestone_id}" selected>' in compared
 
 
 def test_a_newer_assessment_of_the_project_means_the_project_changed_since(
@@ -588,7 +592,7 @@ def test_a_newer_assessment_of_the_project_means_the_project_changed_since(
         newer = V1AssessmentFactory(project=complete_assessment.project, answers=complete_answers)
     cell = shows_cell(report_page(owner_client, complete_assessment), "snap")
     assert "The project has changed since this snapshot" in cell
-    assert f"?a=m{snapshot.milestone_id}&amp;b=a{newer.pk}" in cell
+    assert f"?left=m{snapshot.milestone_id}&amp;right=a{newer.pk}" in cell
 
 
 def test_the_share_panel_makes_as_many_queries_for_many_links_as_for_one(

@@ -104,13 +104,19 @@ def test_share_a_snapshot_sign_off_edit_compare_and_team_roles(
     finally:
         reader_context.close()
 
+    # A later milestone: the compare page's default would now be that one, not the snapshot.
+    page.locator("#milestone-name").fill("After the edit")
+    page.locator("#milestone-save").get_by_role("button", name="Save a milestone").click()
+    expect(page.locator("#milestone-save")).to_contain_text("After the edit")
+    page.reload()
     # The owner sees the response on the report, and that the project changed since.
     expect(page.locator("#share .share-changed")).to_contain_text("changed since")
     expect(page.get_by_text("Dana Price").first).to_be_visible()
 
     # 4. The owner compares the snapshot with the current answers.
     page.locator("#share .share-changed").get_by_role("link", name=re.compile("^Compare")).click()
-    expect(page).to_have_url(re.compile(r"/compare/\?a=m\d+&b=a\d+$"))
+    expect(page).to_have_url(re.compile(rf"/compare/\?left=m{snapshot.pk}&right=a{assessment.pk}$"))
+    expect(page.locator("select[name=left]")).to_have_value(f"m{snapshot.pk}")
     expect(page.locator("#compare-behavior_needs")).to_have_class(re.compile(r"\bis-changed\b"))
     moved = page.locator("#moved-title").locator("xpath=..")
     expect(moved).to_contain_text(verdict_shared)
