@@ -133,11 +133,24 @@
     return !!(elt && elt.matches && elt.matches(AUTOSAVED));
   }
 
+  // Counted on the request itself (its "loadend"), not on htmx:afterRequest: a refused save
+  // swaps a redrawn question in place of the element that sent it, and htmx's events from a
+  // detached element never reach the document, so a count kept there stayed up for good and
+  // every link and button of the page waited for it.
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (isAutosave(event)) {
-      inFlight += 1;
-      event.detail.elt.removeAttribute("data-unsaved");
+    if (!isAutosave(event)) {
+      return;
     }
+    inFlight += 1;
+    event.detail.elt.removeAttribute("data-unsaved");
+    var xhr = event.detail.xhr;
+    xhr.addEventListener("loadend", function () {
+      inFlight = Math.max(0, inFlight - 1);
+      if (xhr.status !== 200) {
+        failed = true;
+      }
+      settle();
+    });
   });
 
   function settle() {
@@ -152,17 +165,6 @@
       done.forEach(function (waiter) { waiter(); });
     }, 0);
   }
-
-  document.addEventListener("htmx:afterRequest", function (event) {
-    if (!isAutosave(event)) {
-      return;
-    }
-    inFlight = Math.max(0, inFlight - 1);
-    if (!event.detail.successful || (event.detail.xhr && event.detail.xhr.status !== 200)) {
-      failed = true;
-    }
-    settle();
-  });
 
   function unsavedFields() {
     return Array.prototype.slice.call(document.querySelectorAll(

@@ -164,6 +164,13 @@ def test_a_refused_number_keeps_the_page_and_says_why(
     # The field shows what is stored (nothing), as every refused autosave does.
     expect(page.locator("#input-monthly_queries")).to_have_value("")
     assert "monthly_queries" not in stored_answers(complete_assessment)
+    # Put right, the page works as before: links leave once nothing is pending (a refused
+    # save used to leave a request counted as in flight for good, and every link waited).
+    page.locator("#input-monthly_queries").fill("5000")
+    page.locator("#input-monthly_queries").press("Enter")
+    expect(page.locator("#status-monthly_queries")).to_contain_text("Saved")
+    page.get_by_role("link", name="Open the full report").click()
+    expect(page).to_have_url(live_server.url + f"/assessments/{complete_assessment.pk}/report/")
     assert js_errors == []
 
 
