@@ -329,9 +329,11 @@ def test_the_questionnaires_own_field_names_are_accepted_by_the_autosave(owner_c
         (OPTIONAL, {"note": "", "not_applicable": "on"}, "say why"),
     ],
 )
-def test_a_refused_note_is_422_saves_nothing_and_redraws_the_stored_note(
+def test_a_refused_note_is_422_saves_nothing_and_keeps_what_was_typed_as_unsaved(
     owner_client, draft, question_id, data, message
 ):
+    """Nothing is lost (a long note is not thrown away for being too long) and nothing
+    pretends to be saved: the block says why not and counts as unsaved until put right."""
     save_note(draft, note(question_id, "Stored before"))
 
     response = owner_client.post(note_url(draft, question_id), data, headers=HTMX)
@@ -340,7 +342,8 @@ def test_a_refused_note_is_422_saves_nothing_and_redraws_the_stored_note(
     assert response["HX-Retarget"] == f"#note-{question_id}"
     page = response.content.decode()
     assert message in page
-    assert ">Stored before</textarea>" in page, "the control shows what is stored"
+    assert f">{data['note']}</textarea>" in page, "the control keeps what was typed"
+    assert "data-unsaved" in page
     assert stored_notes(draft)[question_id] == {"text": "Stored before", "not_applicable": False}
     assert stored_answers(draft)[OPTIONAL] == "yes"
 
@@ -641,3 +644,27 @@ def test_a_new_assessment_starts_with_the_notes_of_the_one_it_copies(owner, comp
         "answers_differ_6mo": {"text": "Fixed by law", "not_applicable": True},
     }
     assert loaded(source).note_values == loaded(copy).note_values  # the source unchanged
+
+
+def test_a_mark_refused_for_want_of_a_reason_stays_ticked_until_the_reason_is_given(
+    owner_client, draft
+):
+    """Refused, the note block keeps the tick (and counts as unsaved), so typing the reason
+    then saves both; it used to be unticked, and the reason alone saved without the mark."""
+    refused = owner_client.post(
+        note_url(draft, OPTIONAL), {f"not_applicable-{OPTIONAL}": "on"}, headers=HTMX
+    )
+
+    html = refused.content.decode()
+    assert refused.status_code == 422
+    assert re.search(rf'id="na-{OPTIONAL}"[^>]* checked', html)
+    assert "data-unsaved" in html
+    assert stored_notes(draft) == {} and stored_answers(draft)[OPTIONAL] == "yes"
+
+    owner_client.post(
+        note_url(draft, OPTIONAL),
+        {f"note-{OPTIONAL}": "Prices are fixed by contract", f"not_applicable-{OPTIONAL}": "on"},
+        headers=HTMX,
+    )
+    assert stored_notes(draft)[OPTIONAL]["not_applicable"] is True
+    assert OPTIONAL not in stored_answers(draft)

@@ -302,10 +302,14 @@ def save_question_note(request: HttpRequest, pk: int, question_id: str) -> HttpR
         else:
             messages.success(request, f"Note saved: {question.text}")
         return redirect(reverse("questionnaire", args=[pk]) + f"#q-{question_id}")
+    if error:
+        # Refused: the note's controls keep what was typed and ticked (unlike an answer's, a
+        # note is not half-applied anywhere: nothing else on the page follows it), so adding
+        # the missing reason saves both, rather than silently dropping the tick.
+        notes = {**notes, question_id: {"text": text, "not_applicable": marked}}
     views = _question_views(rubric, answers, notes, None, {question_id: error} if error else None)
     context = {"question": views[question_id], "saved": error is None}
     if error:
-        # Refused: the note's controls are drawn again from what is stored, with the error.
         html = _render(request, "question_note", assessment, context)
         response = HttpResponse(html, status=UNPROCESSABLE)
         response["HX-Retarget"] = f"#note-{question_id}"
