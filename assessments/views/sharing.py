@@ -193,6 +193,13 @@ def shared_respond(request: HttpRequest, token: str, link: ShareLink) -> HttpRes
             data = request.POST.copy()
             data["seen"] = changed_stamp(subject)
             status, panel = 409, {"form": SignOffForm(data), "error": str(refused)}
+            if request.htmx:
+                # The whole page, not just the panel: the reader must see the answers that
+                # the new stamp stands for before sending the response again.
+                page = _shared_page(request, token, link, subject, status=status, **panel)
+                page["HX-Retarget"], page["HX-Reselect"] = "#main", "#main"
+                page["HX-Reswap"] = "outerHTML show:#sign-off:top"
+                return page
     if status == 200 and not request.htmx:
         messages.success(request, THANKS)
         done = redirect(reverse("shared_report", args=[token]))

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from assessments.models import Membership, Milestone, SignOff
 from assessments.sharing import create_share_link
 from tests.e2e.conftest import PASSWORD, log_in, save_screenshot
-from tests.factories import AssessmentFactory, ProjectFactory, UserFactory
+from tests.factories import AssessmentFactory, ProjectFactory, UserFactory, set_answers
 
 pytestmark = [
     pytest.mark.e2e,
@@ -184,3 +184,34 @@ def test_a_reader_signs_off_without_javascript(
     finally:
         context.close()
     assert SignOff.objects.get().decision == "object"
+
+
+def test_a_reader_of_a_live_page_is_shown_the_new_answers_before_responding_to_them(
+    live_server, browser, owner_with_password, complete_v2_answers
+):
+    """The answers change while the page is open: the response is refused and the whole
+    page (not only the sign-off panel) shows the answers now, the typed response kept."""
+    assessment = AssessmentFactory(
+        project=ProjectFactory(owner=owner_with_password, name=PROJECT_NAME),
+        answers=complete_v2_answers,
+    )
+    _, token = create_share_link(assessment, label="live", milestone=None)
+    context, reader = fresh_page(browser)
+    try:
+        reader.goto(f"{live_server.url}/s/{token}/")
+        before = reader.locator(".verdict-banner .verdict-name").inner_text()
+        panel = reader.locator("#sign-off")
+        panel.get_by_label("Your name").fill("Dana")
+        panel.get_by_label("Approve", exact=True).check()
+        set_answers(assessment, {"behavior_needs": ["none"]})  # the owner edits meanwhile
+
+        panel.get_by_role("button", name="Send my response").click()
+
+        expect(reader.locator("#sign-off [role=alert]")).to_contain_text("changed")
+        expect(reader.locator(".verdict-banner .verdict-name")).not_to_have_text(before)
+        expect(reader.locator("#sign-off").get_by_label("Your name")).to_have_value("Dana")
+        reader.locator("#sign-off").get_by_role("button", name="Send my response").click()
+        expect(reader.locator("#sign-off .sign-off-item")).to_have_count(1)
+    finally:
+        context.close()
+    assert SignOff.objects.get().milestone.answers["behavior_needs"] == ["none"]
