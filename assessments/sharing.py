@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from assessments.milestones import create_milestone, same_content
 from assessments.models import Assessment, Milestone, ShareLink, SignOff
@@ -42,6 +43,14 @@ def snapshot_name(label: str) -> str:
     milestones' default name, with the date)."""
     label = label.strip()
     return f"Shared: {label}" if label else ""
+
+
+def read_through_name(link: ShareLink) -> str:
+    """The name of the milestone a response through a link to the latest answers makes: what
+    the reader read, through which link, and when."""
+    through = f"“{link.label}”" if link.label else "a link to the latest answers"
+    when = date_format(timezone.localtime(timezone.now()), "j M Y, H:i")
+    return f"As read through {through}, {when}"
 
 
 def create_share_link(
@@ -234,7 +243,9 @@ def record_sign_off(link: ShareLink, response: Response, *, seen: str = "") -> S
         if newest is not None and same_content(newest, current):
             milestone = newest
         else:
-            milestone = create_milestone(current, origin=Milestone.Origin.RESPONSE)
+            milestone = create_milestone(
+                current, name=read_through_name(link), origin=Milestone.Origin.RESPONSE
+            )
     return SignOff.objects.create(
         milestone=milestone,
         share_link=link,

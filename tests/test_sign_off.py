@@ -292,6 +292,11 @@ def test_a_response_through_a_live_link_is_pinned_to_a_milestone_of_the_answers_
     milestone = first.milestone
     assert milestone.assessment_id == complete_assessment.pk
     assert milestone.answers == loaded(complete_assessment).answer_values
+    # Named for what was read and through which link; made by no member.
+    assert milestone.name.startswith("As read through “live”, ")
+    assert milestone.origin == Milestone.Origin.RESPONSE and milestone.made_by.startswith(
+        "Advisor, when a reader responded"
+    )
     # A second response to the same answers joins the same milestone.
     assert respond(Client(), token, name="Sam").status_code == 303
     assert Milestone.objects.count() == 1
