@@ -302,7 +302,28 @@
   document.addEventListener("htmx:sendError", function (event) {
     showFailure(event, "Not saved: the server could not be reached. Your choice is still selected; change it again or use “Save all answers” when you are back online.");
   });
+  // Why a request was refused, in words: a 404 here means the page's object is gone for this
+  // user (removed from the project, the project deleted, a share link revoked), not a fault.
+  var GONE = "this page is no longer yours to change: you may have been removed from the project, or it was deleted. Reload the page to see where you stand.";
+  var LINK_GONE = "This link no longer works: it was revoked or has expired. Nothing was sent.";
+
   document.addEventListener("htmx:responseError", function (event) {
-    showFailure(event, "Not saved: the server had a problem (" + event.detail.xhr.status + "). Your choice is still selected; try again or use “Save all answers”.");
+    var code = event.detail.xhr.status;
+    var panel = event.detail.target;
+    if (panel && panel.id === "sign-off") {
+      var alert = document.createElement("p");
+      alert.className = "share-error";
+      alert.setAttribute("role", "alert");
+      alert.textContent = code === 404 ? LINK_GONE
+        : "Not sent: the server had a problem (" + code + "). Please try again.";
+      panel.querySelectorAll(".share-error").forEach(function (old) { old.remove(); });
+      panel.insertBefore(alert, panel.querySelector("form"));
+      return;
+    }
+    if (code === 404) {
+      showFailure(event, "Not saved: " + GONE);
+      return;
+    }
+    showFailure(event, "Not saved: the server had a problem (" + code + "). Your choice is still selected; try again or use “Save all answers”.");
   });
 })();

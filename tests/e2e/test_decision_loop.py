@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from assessments.models import Membership, Milestone, SignOff
-from assessments.sharing import create_share_link
+from assessments.sharing import create_share_link, revoke_share_link
 from tests.e2e.conftest import PASSWORD, log_in, save_screenshot
 from tests.factories import AssessmentFactory, ProjectFactory, UserFactory, set_answers
 
@@ -215,3 +215,32 @@ def test_a_reader_of_a_live_page_is_shown_the_new_answers_before_responding_to_t
     finally:
         context.close()
     assert SignOff.objects.get().milestone.answers["behavior_needs"] == ["none"]
+
+
+def test_a_closed_door_says_so_a_revoked_link_and_a_removed_editor(
+    live_server, browser, page: Page, owner_with_password, complete_v2_answers
+):
+    """The page was open when access ended: the reader's response and the editor's autosave
+    are refused with a 404, and each says why in words rather than as a server fault."""
+    project = ProjectFactory(owner=owner_with_password, name=PROJECT_NAME)
+    assessment = AssessmentFactory(project=project, answers=complete_v2_answers)
+    link, token = create_share_link(assessment, label="board")
+    editor = member(project, "erin", "editor")
+
+    reader_context, reader = fresh_page(browser)
+    try:
+        reader.goto(f"{live_server.url}/s/{token}/")
+        panel = reader.locator("#sign-off")
+        panel.get_by_label("Your name").fill("Dana")
+        panel.get_by_label("Approve", exact=True).check()
+        revoke_share_link(link)
+        panel.get_by_role("button", name="Send my response").click()
+        expect(panel.locator("[role=alert]")).to_contain_text("This link no longer works")
+    finally:
+        reader_context.close()
+
+    log_in(page, live_server, f"/assessments/{assessment.pk}/", editor.username)
+    Membership.objects.filter(user=editor).delete()
+    page.locator("#q-latency input[value='batch']").check()
+    expect(page.locator("#status-latency")).to_contain_text("no longer yours to change")
+    assert not SignOff.objects.exists()
