@@ -1,9 +1,8 @@
 import json
 
 from django import forms
-from django.utils import timezone
-from django.utils.formats import date_format
 
+from assessments.milestones import milestone_title
 from assessments.models import SIGN_OFF_COMMENT_MAX_LENGTH, Milestone, Project, SignOff
 from assessments.sharing import EXPIRY_CHOICES, NEW_SNAPSHOT, Response
 from assessments.validation import plain_text
@@ -44,8 +43,9 @@ class ShareLinkForm(forms.Form):
         label="What the link shows",
         initial=SHOWS_SNAPSHOT,
         required=False,  # not sent (a form of before snapshots): a snapshot, the default
-        help_text="A snapshot never changes when the answers are edited later; readers "
-        "respond to what it shows.",
+        help_text="A snapshot never changes when the answers are edited later; a link to the "
+        "latest answers follows every edit and says when they last changed. Readers see the "
+        "answers with their notes, and respond to what the link shows.",
     )
     expiry = forms.ChoiceField(
         choices=[
@@ -62,10 +62,7 @@ class ShareLinkForm(forms.Form):
         """`milestones`: the assessment's own, the only ones a link of it may show."""
         super().__init__(*args, **kwargs)
         self.milestones = {f"m{m.pk}": m for m in milestones}
-        saved = [
-            (key, f"{m.name} ({date_format(timezone.localtime(m.created_at), 'j M Y, H:i')})")
-            for key, m in self.milestones.items()
-        ]
+        saved = [(key, milestone_title(m)) for key, m in self.milestones.items()]
         self.fields["shows"].choices = [
             (SHOWS_SNAPSHOT, "A snapshot of the answers now"),
             *([("A milestone saved earlier", saved)] if saved else []),

@@ -153,11 +153,24 @@ def state_choices(
     """What a comparison can pick: the project's assessments (newest first, the first is the
     current one), then its milestones, as (form value, title)."""
     choices = [
-        (f"a{a.pk}", f"Assessment of {_when(a.created_at)}{' (current)' if i == 0 else ''}")
-        for i, a in enumerate(assessments)
+        (f"a{a.pk}", _assessment_title(a, current=i == 0)) for i, a in enumerate(assessments)
     ]
-    choices += [(f"m{m.pk}", f"Milestone: {m.name}, {_when(m.created_at)}") for m in milestones]
+    choices += [(f"m{m.pk}", f"Milestone: {milestone_title(m)}") for m in milestones]
     return choices
+
+
+def _assessment_title(assessment: Assessment, *, current: bool) -> str:
+    """By when its answers last changed (what a reader compares), not when it was started."""
+    changed = _when(assessment.answers_changed_at or assessment.created_at)
+    if current:
+        return f"Current answers (last changed {changed})"
+    return f"Earlier assessment (answers of {changed})"
+
+
+def milestone_title(milestone: Milestone) -> str:
+    """Its name, and its date unless the name (a default one) already says it."""
+    when = _when(milestone.created_at)
+    return milestone.name if when in milestone.name else f"{milestone.name}, {when}"
 
 
 def default_pair(assessments: list[Assessment], milestones: list[Milestone]) -> dict[str, str]:

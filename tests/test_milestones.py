@@ -332,7 +332,7 @@ def test_compare_defaults_to_the_newest_milestone_against_the_current_assessment
     assert response.status_code == 200
     assert f'<option value="m{milestone.pk}" selected>' in text
     assert f'<option value="a{team.assessment.pk}" selected>' in text
-    assert "Milestone: Board review" in text and "(current)" in text
+    assert "Milestone: Board review" in text and "Current answers (last changed" in text
     assert 'class="is-changed"' in text and '<span class="changed-mark">changed</span>' in text
     question = V2.questions["behavior_needs"]
     assert f"Changing “{question.label}” from {question.describe(['tone'])} to " in text

@@ -502,7 +502,7 @@ def test_a_link_may_show_a_milestone_saved_earlier(owner_client, owner, complete
     earlier = create_milestone(complete_assessment, name="Board review", by=owner)
     set_answers(complete_assessment, {"behavior_needs": ["none"]})
     page = report_page(owner_client, complete_assessment)
-    assert f'<option value="m{earlier.pk}">Board review (' in page
+    assert f'<option value="m{earlier.pk}">Board review, ' in page
 
     _, url = create_link_via_page(owner_client, complete_assessment, shows=f"m{earlier.pk}")
 
