@@ -263,4 +263,6 @@ def memo_filename(assessment: Assessment | Milestone, on: date | None = None) ->
     if len(slug) > MAX_SLUG:
         slug = slug[: MAX_SLUG + 1].rsplit("-", 1)[0] if "-" in slug[:MAX_SLUG] else slug[:MAX_SLUG]
     slug = slug.strip("-") or "project"
+    if is_milestone(assessment):  # two milestones' memos of one day must not share a name
+        slug += "-" + (slugify(assessment.name)[:40].strip("-") or f"milestone-{assessment.pk}")
     return f"{slug}-decision-memo-{(on or timezone.localdate()).isoformat()}.pdf"

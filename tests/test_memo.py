@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from assessments import pdf as memo_module
 from assessments.access import get_example_assessment
 from assessments.examples import load_examples
+from assessments.milestones import create_milestone
 from assessments.models import Project, RenderedMemo
 from assessments.pdf import (
     STATIC_BASE,
@@ -312,6 +313,13 @@ def test_the_fetcher_serves_our_static_files():
 def test_filename_is_project_slug_memo_and_date(memo_assessment):
     today = timezone.localdate()
     assert memo_filename(memo_assessment, today) == f"support-bot-2-decision-memo-{today}.pdf"
+
+
+def test_a_milestones_memo_is_named_after_the_milestone_too(memo_assessment):
+    """Two milestones' memos downloaded the same day must not overwrite each other."""
+    today = timezone.localdate()
+    board = create_milestone(loaded(memo_assessment), name="Board review: Q3")
+    assert memo_filename(board, today) == f"support-bot-2-board-review-q3-decision-memo-{today}.pdf"
 
 
 @pytest.mark.parametrize(
