@@ -15,6 +15,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.text import slugify
 
+from assessments.milestones import adr_number, superseded_by
 from assessments.models import Milestone
 from assessments.numbers import numbers_view
 from assessments.presenters import present_report, top_reasons
@@ -71,7 +72,16 @@ def status_text(milestone: Milestone) -> str:
     """ "Proposed", or "Accepted (<date>, by <owner>)" once the owner marked it so."""
     if milestone.accepted_at is None:
         return "Proposed"
-    return f"Accepted ({_date(milestone.accepted_at)}, by {md_inline(milestone.accepted_by_text)})"
+    accepted = (
+        f"Accepted ({_date(milestone.accepted_at)}, by {md_inline(milestone.accepted_by_text)})"
+    )
+    newer = superseded_by(milestone)
+    if newer is None:
+        return accepted
+    return (
+        f"Superseded by ADR {adr_number(newer)}, “{md_inline(newer.name)}” (accepted "
+        f"{_date(newer.accepted_at)}); {accepted[0].lower()}{accepted[1:]}"
+    )
 
 
 @dataclass(frozen=True)

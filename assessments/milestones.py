@@ -127,6 +127,22 @@ def set_accepted(milestone: Milestone, accepted: bool, *, by=None) -> bool:
     return True
 
 
+def superseded_by(milestone: Milestone) -> Milestone | None:
+    """For an accepted decision, the project's decision accepted after it (the newest such),
+    which replaces it, as a newer accepted ADR supersedes an older one; else None."""
+    if milestone.accepted_at is None:
+        return None
+    return (
+        Milestone.objects.filter(
+            assessment__project_id=milestone.assessment.project_id,
+            accepted_at__gt=milestone.accepted_at,
+        )
+        .exclude(pk=milestone.pk)
+        .order_by("-accepted_at", "-id")
+        .first()
+    )
+
+
 def adr_number(milestone: Milestone) -> int:
     """The milestone's place among its project's milestones, oldest first: the ADR's number,
     stable as later milestones are saved."""

@@ -25,6 +25,7 @@ from django.utils.text import slugify
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from assessments.milestones import superseded_by
 from assessments.models import Assessment, Milestone, RenderedMemo, SignOff
 from assessments.numbers import numbers_view
 from assessments.presenters import present_report
@@ -102,7 +103,12 @@ def memo_status(subject: Assessment | Milestone) -> str:
     accepted_at = getattr(subject, "accepted_at", None)
     if accepted_at is None:
         return "Proposed"
-    return f"Accepted ({date_format(timezone.localtime(accepted_at), 'j F Y')})"
+    status = f"Accepted ({date_format(timezone.localtime(accepted_at), 'j F Y')})"
+    newer = superseded_by(subject)
+    if newer is not None:
+        when = date_format(timezone.localtime(newer.accepted_at), "j F Y")
+        status += f"; superseded by “{newer.name}” (accepted {when})"
+    return status
 
 
 def memo_context(

@@ -71,7 +71,7 @@ def test_the_status_is_accepted_only_once_the_owner_marked_it(owner, complete_v2
         set_accepted(milestone, True, by=owner)
     assert "- Status: Accepted (2026-06-07, by alice)\n" in adr_markdown(milestone, number=1)
 
-    set_accepted(milestone, False)
+    set_accepted(milestone, False, by=owner)
     assert "- Status: Proposed\n" in adr_markdown(milestone, number=1)
 
 

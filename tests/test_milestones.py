@@ -12,8 +12,16 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments.milestones import NotTheOwner, adr_number, create_milestone, set_accepted
+from assessments.adr import status_text
+from assessments.milestones import (
+    NotTheOwner,
+    adr_number,
+    create_milestone,
+    set_accepted,
+    superseded_by,
+)
 from assessments.models import Assessment, Membership, Milestone, MilestoneChanged, Project, SignOff
+from assessments.pdf import memo_status
 from assessments.rubric import load_rubric
 from assessments.services import evaluate_assessment, reassess
 from tests.conftest import scenario_answers
@@ -416,3 +424,34 @@ def test_the_project_page_reads_milestones_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(one.captured_queries)):
         response = client.get(url)
     assert response.content.decode().count("More ") >= 3
+
+
+def test_a_newer_accepted_decision_supersedes_the_older_one(team):
+    """Two accepted milestones of one project: the older one's ADR, memo and page say the
+    newer one replaced it; withdrawing the newer acceptance lifts that."""
+    with time_machine.travel("2026-01-01 09:00Z"):
+        older = create_milestone(loaded(team.assessment), name="Hybrid, first")
+        set_accepted(older, True, by=team.owner)
+    with time_machine.travel("2026-02-01 09:00Z"):
+        newer = create_milestone(loaded(team.assessment), name="RAG after review")
+        set_accepted(newer, True, by=team.owner)
+    older = Milestone.objects.get(pk=older.pk)
+
+    assert superseded_by(older) == newer and superseded_by(newer) is None
+    assert status_text(older).startswith("Superseded by ADR 2, “RAG after review” (accepted ")
+    assert "superseded by “RAG after review”" in memo_status(older)
+    page = signed_in(team.viewer).get(reverse("milestone_detail", args=[older.pk]))
+    assert "Superseded" in page.content.decode()
+
+    set_accepted(newer, False, by=team.owner)
+    assert superseded_by(older) is None
+
+
+def test_accepting_over_an_objection_says_so(team, milestone):
+    SignOff.objects.create(milestone=milestone, name="Lee", decision="object", comment="No.")
+
+    response = signed_in(team.owner).post(
+        reverse("milestone_accept", args=[milestone.pk]), {"accepted": "1"}, follow=True
+    )
+
+    assert "Note: 1 reader objects to this milestone" in response.content.decode()

@@ -23,8 +23,9 @@ from assessments.milestones import (
     set_accepted,
     sign_off_counts,
     state_choices,
+    superseded_by,
 )
-from assessments.models import Assessment, Milestone
+from assessments.models import Assessment, Milestone, SignOff
 from assessments.services import evaluate_assessment
 from assessments.views.reports import render_report_body, report_context, share_panel_context
 
@@ -85,6 +86,7 @@ def milestone_context(milestone: Milestone, **extra: Any) -> dict[str, Any]:
         "is_owner": may(assessment, OWNER),
         "sign_offs": sign_offs,
         "sign_off_counts": sign_off_counts(milestone),
+        "superseded_by": superseded_by(milestone),
         "accept_form": MilestoneAcceptForm(),
     }
     if current_pk is not None:
@@ -123,6 +125,10 @@ def milestone_accept(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("Not the owner") from gone
     if accepted:
         notice = "Marked as accepted: the ADR's status is now “Accepted”."
+        objections = milestone.sign_offs.filter(decision=SignOff.Decision.OBJECT).count()
+        if objections:  # accepted over them: said, so it is a decision, not an oversight
+            readers = "reader objects" if objections == 1 else "readers object"
+            notice += f" Note: {objections} {readers} to this milestone (see its responses)."
     else:
         notice = "Acceptance withdrawn: the ADR's status is “Proposed” again."
     if not changed:
