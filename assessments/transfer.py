@@ -174,24 +174,37 @@ def _earlier_index(raw: Any, index: int, where: str, problems: list[Problem]) ->
     return raw
 
 
-def _check_assessment(index: int, raw: Any, problems: list[Problem]) -> dict[str, Any]:
-    where = f"assessments[{index}]"
-    if not isinstance(raw, dict):
-        problems.append(Problem(where, "must be an object"))
-        return {}
+def _answered_state(
+    raw: dict[str, Any], where: str, problems: list[Problem]
+) -> tuple[str, Rubric, dict[str, Any], str, dict[str, Any]] | None:
+    """What an exported assessment and an exported milestone both hold: a rubric version, the
+    answers under it, a price book and assumption edits, checked as the app checks them; None
+    (with the problem) when the rubric version is unknown."""
     version = raw.get("rubric_version")
     if version not in WEB_VERSIONS:
         known = ", ".join(WEB_VERSIONS)
         problems.append(
             Problem(f"{where}.rubric_version", f"must be one of {known}, not {str(version)[:20]!r}")
         )
-        return {}
+        return None
     rubric = load_rubric(version)
     answers, answer_problems = validate_answers(
         raw.get("answers", {}), rubric, require_complete=False
     )
     problems += [Problem(f"{where}.answers.{p.question}", p.message) for p in answer_problems]
     price_book, assumptions = _numbers_settings(raw, version, where, problems)
+    return version, rubric, answers, price_book, assumptions
+
+
+def _check_assessment(index: int, raw: Any, problems: list[Problem]) -> dict[str, Any]:
+    where = f"assessments[{index}]"
+    if not isinstance(raw, dict):
+        problems.append(Problem(where, "must be an object"))
+        return {}
+    state = _answered_state(raw, where, problems)
+    if state is None:
+        return {}
+    version, rubric, answers, price_book, assumptions = state
     raw_milestones = raw.get("milestones", [])
     if not isinstance(raw_milestones, list) or len(raw_milestones) > MAX_MILESTONES:
         problems.append(
@@ -238,18 +251,10 @@ def _check_milestone(where: str, raw: Any, problems: list[Problem]) -> dict[str,
         problems.append(Problem(where, "must be an object"))
         return {}
     before = len(problems)
-    version = raw.get("rubric_version")
-    if version not in WEB_VERSIONS:
-        problems.append(
-            Problem(f"{where}.rubric_version", f"must be one of {', '.join(WEB_VERSIONS)}")
-        )
+    state = _answered_state(raw, where, problems)
+    if state is None:
         return {}
-    rubric = load_rubric(version)
-    answers, answer_problems = validate_answers(
-        raw.get("answers", {}), rubric, require_complete=False
-    )
-    problems += [Problem(f"{where}.answers.{p.question}", p.message) for p in answer_problems]
-    price_book, assumptions = _numbers_settings(raw, version, where, problems)
+    version, rubric, answers, price_book, assumptions = state
     raw_sign_offs = raw.get("sign_offs", [])
     if not isinstance(raw_sign_offs, list) or len(raw_sign_offs) > MAX_SIGN_OFFS:
         problems.append(Problem(f"{where}.sign_offs", f"must be a list of at most {MAX_SIGN_OFFS}"))

@@ -207,15 +207,21 @@ def _after_full_save(request: HttpRequest, assessment: Assessment) -> HttpRespon
     return redirect("questionnaire", pk=assessment.pk)
 
 
-@login_required
-@require_POST
-def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpResponse:
-    """Autosave of one question. Only this question's row is written."""
+def _question_to_save(request: HttpRequest, pk: int, question_id: str) -> tuple:
+    """The assessment an editor saves into, its rubric and the question (404 if unknown)."""
     assessment = get_assessment(request.user, pk, EDITOR)
     rubric = load_rubric(assessment.rubric_version)
     question = rubric.questions.get(question_id)
     if question is None:
         raise Http404("No such question")
+    return assessment, rubric, question
+
+
+@login_required
+@require_POST
+def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpResponse:
+    """Autosave of one question. Only this question's row is written."""
+    assessment, rubric, question = _question_to_save(request, pk, question_id)
     answers = assessment.answer_values
     notes = assessment.note_values
     asked_before = set(asked_ids(rubric, answers))
@@ -266,11 +272,7 @@ def save_question(request: HttpRequest, pk: int, question_id: str) -> HttpRespon
 def save_question_note(request: HttpRequest, pk: int, question_id: str) -> HttpResponse:
     """Autosave of one question's note and its "does not apply" mark (fields `note` and
     `not_applicable`, or the questionnaire's own field names for them)."""
-    assessment = get_assessment(request.user, pk, EDITOR)
-    rubric = load_rubric(assessment.rubric_version)
-    question = rubric.questions.get(question_id)
-    if question is None:
-        raise Http404("No such question")
+    assessment, rubric, question = _question_to_save(request, pk, question_id)
     answers = assessment.answer_values
     notes = assessment.note_values
     asked_before = set(asked_ids(rubric, answers))
