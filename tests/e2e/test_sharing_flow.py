@@ -142,7 +142,10 @@ def test_owner_shares_a_link_a_stranger_reads_it_downloads_the_pdf_and_revocatio
         download = download_info.value
         assert download.failure() is None
         assert MEMO_FILENAME.match(download.suggested_filename), download.suggested_filename
-        assert download.suggested_filename.startswith("helpdesk-assistant-decision-memo-")
+        # The snapshot's memo: named after the project and the milestone it shows.
+        assert download.suggested_filename.startswith(
+            "helpdesk-assistant-shared-for-the-cfo-decision-memo-"
+        )
         pdf_path = tmp_path / download.suggested_filename
         download.save_as(pdf_path)
         assert Path(pdf_path).read_bytes().startswith(b"%PDF")
