@@ -216,7 +216,8 @@ class Assessment(models.Model):
         """question id -> {"text": the note, "not_applicable": bool}, as loaded by
         `Assessment.objects.with_answers()` (a new dict on each call)."""
         rows = _prefetched(self, "notes", "Assessment.objects.with_answers()")
-        return {row.question_id: row.as_dict() for row in rows}
+        # An emptied note's row stays (services._write_note) but is no note.
+        return {row.question_id: row.as_dict() for row in rows if row.text or row.not_applicable}
 
 
 class Answer(models.Model):

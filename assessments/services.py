@@ -218,12 +218,12 @@ def _lock_unfrozen(assessment: Assessment) -> None:
 
 
 def _write_note(assessment: Assessment, note: NoteChange, exists: bool) -> None:
-    """Store `note` (checked, and different from what is stored): an empty note that marks
-    nothing deletes the row. The caller holds the assessment's lock."""
+    """Store `note` (checked, and different from what is stored). A note emptied keeps its
+    row, empty, with the time it was emptied: a whole form loaded before still finds that it
+    changed (the stale rule) instead of writing the old note back. The caller holds the
+    assessment's lock."""
     rows = AnswerNote.objects.filter(assessment=assessment, question_id=note.question_id)
-    if note.is_empty:
-        rows.delete()
-    elif exists:
+    if exists:
         rows.update(text=note.text, not_applicable=note.not_applicable, updated_at=timezone.now())
     else:
         AnswerNote.objects.create(assessment=assessment, question_id=note.question_id,

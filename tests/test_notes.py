@@ -200,11 +200,14 @@ def test_marking_does_not_apply_clears_the_answer_only_with_the_note_in_one_tran
     assert stored_notes(draft) == {}
 
 
-def test_an_empty_note_that_does_not_mark_anything_deletes_the_row(draft):
+def test_an_emptied_note_is_no_note_but_keeps_when_it_was_emptied(draft):
     save_note(draft, note(REQUIRED, "Temporary"))
 
     assert save_note(draft, note(REQUIRED, "   ")).changed
-    assert not AnswerNote.objects.filter(assessment=draft).exists()
+    assert stored_notes(draft) == {}  # no note, for the report, milestones, exports...
+    row = AnswerNote.objects.get(assessment=draft)  # ...but its time, for the stale rule
+    assert (row.text, row.not_applicable) == ("", False)
+    assert not save_note(draft, note(REQUIRED, "")).changed
 
 
 def test_saving_a_note_dates_the_answers_and_an_unchanged_one_does_not(draft, time_machine):
@@ -512,6 +515,30 @@ def test_the_whole_form_from_a_stale_page_keeps_a_note_changed_elsewhere(owner_c
     assert "Newer, from a colleague</textarea>" in page, "the form shows the newer note"
     assert "budget" not in stored_answers(draft)
     assert stored_notes(draft)[REQUIRED]["text"] == "Newer, from a colleague"
+
+
+def test_the_whole_form_from_a_stale_page_does_not_write_back_a_note_emptied_elsewhere(
+    owner_client, draft
+):
+    """Another tab emptied the note after this form was loaded: submitting the form, which
+    still holds the old note, is stale too (the emptied note keeps its row and its time)."""
+    save_note(draft, note(REQUIRED, "Old"))
+    form_loaded = loaded_at(owner_client, draft)
+    save_note(draft, note(REQUIRED, ""))  # emptied in another tab, after loading
+
+    data = {
+        "knowledge_needs": ["catalog"],
+        OPTIONAL: "yes",
+        "budget": "moderate",
+        f"note-{REQUIRED}": "Old",
+        "loaded_at": form_loaded,
+    }
+    response = owner_client.post(questionnaire_url(draft), data)
+
+    assert response.status_code == 409
+    assert "is now empty" in response.content.decode()
+    assert stored_notes(draft) == {}  # not written back
+    assert "budget" not in stored_answers(draft)
 
 
 # --- The report ----------------------------------------------------------------------------
