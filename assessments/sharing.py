@@ -13,7 +13,7 @@ from typing import Final
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -151,11 +151,20 @@ def resolve_token(token: str) -> ShareLink | None:
 
 
 def shown_by(link: ShareLink) -> Assessment | Milestone:
-    """What an active link shows: its milestone (which reads like an assessment), or its
-    assessment's latest answers."""
+    """What an active link shows: its milestone (which reads like an assessment), or the
+    latest answers of its project: its current assessment, also once a newer one has been
+    started than the one the link was made from."""
     if link.milestone is not None:
         return link.milestone
-    return Assessment.objects.with_answers().get(pk=link.assessment_id)
+    return Assessment.objects.with_answers().get(pk=_current_assessment_id(link))
+
+
+def _current_assessment_id(link: ShareLink) -> int:
+    """The newest assessment of the link's project (one query)."""
+    project = Assessment.objects.filter(pk=link.assessment_id).values("project_id")
+    return (
+        Assessment.objects.filter(project_id=Subquery(project)).values_list("pk", flat=True).first()
+    )
 
 
 @transaction.atomic
@@ -235,8 +244,9 @@ def record_sign_off(link: ShareLink, response: Response, *, seen: str = "") -> S
         raise LinkGone(f"share link {link.pk} is no longer active")
     milestone = link.milestone
     if milestone is None:
-        Assessment.objects.select_for_update().filter(pk=link.assessment_id).first()
-        current = Assessment.objects.with_answers().get(pk=link.assessment_id)
+        current_id = _current_assessment_id(link)
+        Assessment.objects.select_for_update().filter(pk=current_id).first()
+        current = Assessment.objects.with_answers().get(pk=current_id)
         if not seen or seen != changed_stamp(current):
             raise SignOffRefused(STALE_PAGE)
         newest = current.milestones.first()

@@ -14,8 +14,17 @@ from django.utils import timezone
 
 from assessments.milestones import create_milestone
 from assessments.models import Answer, Milestone, ShareLink
+from assessments.rubric import load_rubric
+from assessments.services import start_assessment
 from assessments.sharing import create_share_link, hash_token, resolve_token, revoke_share_link
-from tests.factories import V1AssessmentFactory, loaded, set_answers, stored_answers
+from tests.factories import (
+    AssessmentFactory,
+    ProjectFactory,
+    V1AssessmentFactory,
+    loaded,
+    set_answers,
+    stored_answers,
+)
 from tests.test_memo import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -607,3 +616,24 @@ def test_the_share_panel_makes_as_many_queries_for_many_links_as_for_one(
     with django_assert_max_num_queries(len(one)):
         page = report_page(owner_client, complete_assessment)
     assert page.count("unchanged since") == 6
+
+
+def test_a_link_to_the_latest_answers_follows_the_project_to_a_new_assessment(
+    owner_client, owner, complete_v2_answers
+):
+    """A link to "always the latest answers" shows the project's: after a new assessment is started
+    and changed, the link shows (and takes responses to) the new answers, and the older
+    assessment's list of links says where the link now looks."""
+    project = ProjectFactory(owner=owner)
+    first = AssessmentFactory(project=project, answers=complete_v2_answers)
+    _, token = create_share_link(first, label="live", milestone=None)
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        second = start_assessment(project)
+        set_answers(second, {"eval_set": "large"})
+
+    page = Client().get(reverse("shared_report", args=[token])).content.decode()
+    cell = shows_cell(report_page(owner_client, first), "live")
+
+    large = load_rubric("v2").questions["eval_set"].describe("large")
+    assert large in page
+    assert "now those of" in cell and reverse("report", args=[second.pk]) in cell

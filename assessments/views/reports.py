@@ -97,6 +97,8 @@ def link_shows(link: ShareLink, assessment: Assessment, current_pk: int) -> Link
     """`assessment` is the link's own, loaded with answers; `current_pk` the project's current
     (newest) assessment: a newer one than the link's means the project moved on."""
     if link.milestone is None:
+        if current_pk != assessment.pk:  # it shows a newer assessment's answers now
+            return LinkShows(None, current_pk=current_pk)
         return LinkShows(
             None, latest_changed_at=assessment.answers_changed_at or assessment.created_at
         )
