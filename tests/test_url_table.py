@@ -165,7 +165,10 @@ NONE_OF_THEIR_OWN = Outcome(404, label="404-none-of-their-own", says=NOT_YOURS)
 
 # After a reader's response without JavaScript: "see" the shared page again.
 BACK_TO_THE_SHARED_PAGE = Outcome(
-    303, lambda w: reverse("shared_report", args=[w.token]), "303-shared-report", exact=True
+    303,
+    lambda w: reverse("shared_report", args=[w.token]) + "#sign-off",
+    "303-shared-report",
+    exact=True,
 )
 
 

@@ -95,6 +95,8 @@ def _shared_page(
     context["pdf_url"] = reverse("shared_memo", args=[token])
     context["shared_snapshot"] = link.milestone
     context["shared_changed_at"] = subject.answers_changed_at or subject.created_at
+    if not panel.get("notice") and any(str(m) == THANKS for m in messages.get_messages(request)):
+        panel["notice"] = THANKS  # said in the panel the page opens at, not at its top
     if "report_body" in context:
         context |= sign_off_context(token, link, subject, **panel)
     return render(request, "assessments/report.html", context, status=status)
@@ -202,7 +204,8 @@ def shared_respond(request: HttpRequest, token: str, link: ShareLink) -> HttpRes
                 return page
     if status == 200 and not request.htmx:
         messages.success(request, THANKS)
-        done = redirect(reverse("shared_report", args=[token]))
+        # Back at the panel (a long page: the thanks, or an error, must be in view).
+        done = redirect(reverse("shared_report", args=[token]) + "#sign-off")
         done.status_code = 303  # See Other: reload shows the page, never posts again
         return done
     if request.htmx:

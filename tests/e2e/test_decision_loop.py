@@ -178,8 +178,8 @@ def test_a_reader_signs_off_without_javascript(
         panel.get_by_label("Object").check()
         panel.get_by_label("Comment").fill("Too early: no evaluation set yet.")
         panel.get_by_role("button", name="Send my response").click()
-        expect(reader).to_have_url(f"{live_server.url}/s/{token}/")
-        expect(reader.get_by_text("Thank you: your response is recorded.")).to_be_visible()
+        expect(reader).to_have_url(f"{live_server.url}/s/{token}/#sign-off")
+        expect(panel.get_by_text("Thank you: your response is recorded.")).to_be_in_viewport()
         expect(reader.locator("#sign-off .sign-off-item")).to_contain_text("Omar")
     finally:
         context.close()
