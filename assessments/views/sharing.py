@@ -95,8 +95,11 @@ def _shared_page(
     context["pdf_url"] = reverse("shared_memo", args=[token])
     context["shared_snapshot"] = link.milestone
     context["shared_changed_at"] = subject.answers_changed_at or subject.created_at
-    if not panel.get("notice") and any(str(m) == THANKS for m in messages.get_messages(request)):
-        panel["notice"] = THANKS  # said in the panel the page opens at, not at its top
+    # The thanks is said in the panel the page opens at (#sign-off), not at its top.
+    notes = list(messages.get_messages(request))
+    context["messages"] = [note for note in notes if str(note) != THANKS]
+    if not panel.get("notice") and len(context["messages"]) < len(notes):
+        panel["notice"] = THANKS
     if "report_body" in context:
         context |= sign_off_context(token, link, subject, **panel)
     return render(request, "assessments/report.html", context, status=status)
