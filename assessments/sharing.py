@@ -17,8 +17,9 @@ from django.db.models import F, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from assessments.access import EDITOR
 from assessments.milestones import create_milestone, same_content
-from assessments.models import Assessment, Milestone, ShareLink, SignOff
+from assessments.models import Assessment, Milestone, Project, ShareLink, SignOff
 
 TOKEN_BYTES = 32  # 256 bits from the OS's CSPRNG
 EXPIRY_CHOICES = {"never": None, "7": 7, "30": 30, "90": 90}
@@ -113,6 +114,16 @@ def revoke_share_link(link: ShareLink) -> None:
         link.save(update_fields=["revoked_at"])
 
 
+def _still_on_the_project(link: ShareLink) -> bool:
+    """Whether the link's maker still owns or edits its project (team.remove_member revokes
+    the links of a member taken off it; undoing that would hand them their key back)."""
+    return (
+        Project.objects.reached_by(link.created_by, EDITOR)
+        .filter(assessments=link.assessment_id)
+        .exists()
+    )
+
+
 @transaction.atomic
 def undo_revoke(link: ShareLink) -> None:
     """Restore a revoked link (the same token works again) within SHARE_UNDO_SECONDS of its
@@ -122,6 +133,11 @@ def undo_revoke(link: ShareLink) -> None:
         raise ShareLinkRefused(f"Link “{link}” is not revoked: there is nothing to undo.")
     if link.dismissed_at is not None:
         raise ShareLinkRefused(f"Link “{link}” was dismissed: it cannot be restored.")
+    if link.created_by_id is not None and not _still_on_the_project(link):
+        raise ShareLinkRefused(
+            f"Link “{link}” was made by someone no longer on the project, so it stays revoked "
+            "(their links went with them). Create a new link instead."
+        )
     if not link.can_undo():
         raise ShareLinkRefused(
             f"Too late to undo: a revoked link can be restored for {undo_window_text()} "

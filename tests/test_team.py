@@ -664,3 +664,16 @@ def test_the_owner_is_told_which_links_went_with_the_member(owner_client, projec
     )
 
     assert "The 1 share link they made was revoked" in response.content.decode()
+
+
+def test_a_link_revoked_because_its_maker_left_cannot_be_undone(owner_client, project, editor):
+    """Undoing that revocation would hand the key back to someone no longer on the project."""
+    link, _ = create_share_link(AssessmentFactory(project=project), label="erin's", by=editor)
+    team.remove_member(project, project.owner, membership(project, editor).pk)
+
+    response = owner_client.post(
+        reverse("share_undo", args=[link.assessment_id, link.pk]), follow=True
+    )
+
+    assert "stays revoked" in response.content.decode()
+    assert not ShareLink.objects.get(pk=link.pk).is_active()
