@@ -230,7 +230,17 @@ def compare_states(
 
 
 def milestone_rows(project: Project) -> list[dict[str, Any]]:
-    """The project page's list: each milestone with its responses counted by decision."""
+    """The project page's list: each milestone with its responses counted by decision, and
+    for an accepted one, whether a decision accepted later supersedes it (superseded_by's
+    rule, found among the loaded milestones instead of a query each)."""
+    milestones = project_milestones(project)
+    accepted = [m for m in milestones if m.accepted_at is not None]
+    latest = max(accepted, key=lambda m: (m.accepted_at, m.pk), default=None)
     return [
-        {"milestone": m, "sign_off_counts": sign_off_counts(m)} for m in project_milestones(project)
+        {
+            "milestone": m,
+            "sign_off_counts": sign_off_counts(m),
+            "superseded": m.accepted_at is not None and m is not latest,
+        }
+        for m in milestones
     ]

@@ -1,6 +1,7 @@
 """Milestones: immutable copies of an assessment, their page, the owner's acceptance, the ADR
 download, comparing a project's states, and who may do what."""
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -442,6 +443,10 @@ def test_a_newer_accepted_decision_supersedes_the_older_one(team):
     assert "superseded by “RAG after review”" in memo_status(older)
     page = signed_in(team.viewer).get(reverse("milestone_detail", args=[older.pk]))
     assert "Superseded" in page.content.decode()
+
+    listed = signed_in(team.viewer).get(reverse("project_detail", args=[team.project.pk]))
+    statuses = re.findall(r'data-label="ADR status">([A-Z✓][^<]*)', listed.content.decode())
+    assert [status.strip() for status in statuses] == ["✓ Accepted 1 Feb 2026, 09:00", "Superseded"]
 
     set_accepted(newer, False, by=team.owner)
     assert superseded_by(older) is None
