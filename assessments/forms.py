@@ -137,9 +137,12 @@ class TransferForm(forms.Form):
 
     def __init__(self, *args, members=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        members = list(members)
         self.fields["member"].choices = [("", "Choose a member")] + [
             (m.pk, f"{m.user.username} ({m.get_role_display().lower()})") for m in members
         ]
+        if len(members) == 1:  # the only one who can take it over: chosen already
+            self.fields["member"].initial = members[0].pk
 
 
 # --- Sign-off on a shared page (sharing.record_sign_off) -------------------------------------

@@ -105,10 +105,11 @@ def memo_status(subject: Assessment | Milestone) -> str:
         return "Proposed"
     status = f"Accepted ({date_format(timezone.localtime(accepted_at), 'j F Y')})"
     newer = superseded_by(subject)
-    if newer is not None:
-        when = date_format(timezone.localtime(newer.accepted_at), "j F Y")
-        status += f"; superseded by “{newer.name}” (accepted {when})"
-    return status
+    if newer is None:
+        return status
+    # Superseded first: a reader must not stop at "Accepted".
+    when = date_format(timezone.localtime(newer.accepted_at), "j F Y")
+    return f"Superseded by “{newer.name}” (accepted {when}); {status[0].lower()}{status[1:]}"
 
 
 def memo_context(

@@ -390,6 +390,7 @@ def test_a_live_page_lists_the_responses_to_its_current_answers_only(live, compl
     respond(Client(), token, name="After the edit")
     page = Client().get(reverse("shared_report", args=[token])).content.decode()
     assert "After the edit" in page and "Before the edit" not in page
+    assert "1 earlier response through this link was to answers that have changed since" in page
 
 
 def test_a_snapshot_page_lists_only_its_own_milestones_responses(snapshot, complete_assessment):

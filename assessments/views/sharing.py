@@ -129,10 +129,13 @@ def sign_off_context(
     live = link.milestone is None
     if form is None:
         form = SignOffForm(initial={"seen": changed_stamp(subject) if live else ""})
+    responses = link_sign_offs(link, subject)
     return {
         "sign_off_form": form,
         "sign_off_url": reverse("shared_respond", args=[token]),
-        "sign_off_responses": link_sign_offs(link, subject),
+        "sign_off_responses": responses,
+        # Through a link to the latest answers: those given to answers it no longer shows.
+        "sign_off_earlier": link.sign_offs.count() - len(responses) if live else 0,
         "sign_off_notice": notice,
         "sign_off_error": error,
     }
