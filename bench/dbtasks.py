@@ -103,13 +103,19 @@ MANY_PROJECTS, MANY_ASSESSMENTS, MANY_SHARES = 20, 10, 5
 
 
 def _fixture(size: str) -> tuple[Any, Project, Assessment]:
-    """FEW: one project, one assessment, one answer. MANY: MANY_PROJECTS projects, the main
-    one with MANY_ASSESSMENTS complete assessments and MANY_SHARES share links."""
+    """FEW: one project, one assessment, one answer, one share link (so one milestone). MANY:
+    MANY_PROJECTS projects, the main one with MANY_ASSESSMENTS complete assessments and
+    MANY_SHARES share links (each a milestone).
+
+    FEW has one link, not none: Django skips a prefetch whose parent list is empty, so "none
+    versus many" would count one query more for many without any query per row; "one versus
+    many" is what shows a query per row."""
     user = get_user_model().objects.create(
         username=f"bench-queries-{size}-{secrets.token_hex(3)}", password="!"
     )
     if size == FEW:
         project = _project(user, "Few", {"knowledge_needs": ["documents"]})
+        create_share_link(_current(project), label="link 0")
     else:
         for p in range(MANY_PROJECTS - 1):
             _project(user, f"Other {p}", _complete_answers(p), assessments=2)
@@ -156,7 +162,7 @@ def queries() -> dict[str, Any]:
     return {
         "vendor": connection.vendor,
         "sizes": {
-            FEW: "1 project, 1 assessment, 1 answer, no share links",
+            FEW: "1 project, 1 assessment, 1 answer, 1 share link",
             MANY: f"{MANY_PROJECTS} projects, {MANY_ASSESSMENTS} assessments of "
             f"{len(_complete_answers(2))} answers, "
             f"{MANY_SHARES} share links",
