@@ -111,11 +111,14 @@ def share_panel_context(
     *,
     share_form: ShareLinkForm | None = None,
     new_share_url: str | None = None,
+    milestones: list[Milestone] | None = None,
 ) -> dict[str, Any]:
     """The editor's share panel: the form and the links with what each shows, in four queries
     however many links and milestones there are."""
     if share_form is None:
-        share_form = ShareLinkForm(milestones=assessment.milestones.all())
+        if milestones is None:
+            milestones = list(assessment.milestones.all())
+        share_form = ShareLinkForm(milestones=milestones)
     current_pk = (
         Assessment.objects.filter(project_id=assessment.project_id)
         .values_list("pk", flat=True)
@@ -140,11 +143,16 @@ class SignOffGroup:
     current: bool  # the assessment still holds what the milestone copied
 
 
-def sign_off_groups(assessment: Assessment) -> list[SignOffGroup]:
+def sign_off_groups(
+    assessment: Assessment, milestones: list[Milestone] | None = None
+) -> list[SignOffGroup]:
     """The responses readers gave through share links to the assessment's milestones, newest
-    milestone first, each saying whether the current answers still match (two queries)."""
+    milestone first, each saying whether the current answers still match (two queries, or
+    none given `milestones` loaded with their sign_offs)."""
+    if milestones is None:
+        milestones = list(assessment.milestones.prefetch_related("sign_offs"))
     groups = []
-    for milestone in assessment.milestones.prefetch_related("sign_offs"):
+    for milestone in milestones:
         responses = list(milestone.sign_offs.all())
         if responses:
             groups.append(SignOffGroup(milestone, responses, same_content(milestone, assessment)))
@@ -160,9 +168,11 @@ def render_report(request: HttpRequest, assessment: Assessment, mode: str) -> Ht
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = get_assessment(request.user, pk)
     context = report_context(assessment, mode="owner")
+    # Loaded once for the share form's choices and the sign-off section.
+    milestones = list(assessment.milestones.prefetch_related("sign_offs"))
     if context["can_edit"]:
-        context |= share_panel_context(assessment)
-    context["sign_off_groups"] = sign_off_groups(assessment)
+        context |= share_panel_context(assessment, milestones=milestones)
+    context["sign_off_groups"] = sign_off_groups(assessment, milestones)
     context |= upgrade_context(assessment, context["evaluation"], context["reassessed_as"])
     if not context["can_edit"]:
         context["reassess_to"] = None  # a viewer reads; re-assessing is an editor's
