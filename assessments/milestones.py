@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -95,10 +96,10 @@ def project_milestones(project: Project) -> list[Milestone]:
     )
 
 
-def sign_off_counts(milestone: Milestone) -> list[tuple[str, int]]:
-    """(decision label, count) of the milestone's responses, in the decisions' order, for the
-    decisions someone gave (from prefetched sign_offs when loaded so)."""
-    given = Counter(sign_off.decision for sign_off in milestone.sign_offs.all())
+def sign_off_counts(sign_offs: Iterable[SignOff]) -> list[tuple[str, int]]:
+    """(decision label, count) of a milestone's responses, in the decisions' order, for the
+    decisions someone gave."""
+    given = Counter(sign_off.decision for sign_off in sign_offs)
     return [(label, given[value]) for value, label in SignOff.Decision.choices if given[value]]
 
 
@@ -239,7 +240,7 @@ def milestone_rows(project: Project) -> list[dict[str, Any]]:
     return [
         {
             "milestone": m,
-            "sign_off_counts": sign_off_counts(m),
+            "sign_off_counts": sign_off_counts(m.sign_offs.all()),  # prefetched
             "superseded": m.accepted_at is not None and m is not latest,
         }
         for m in milestones

@@ -153,6 +153,11 @@ class AssessmentQuerySet(models.QuerySet):
     def examples(self) -> AssessmentQuerySet:
         return self.filter(project__is_example=True)
 
+    def current_pk(self, project_id: Any) -> int | None:
+        """The id of a project's current (newest) assessment; `project_id` may be an id or a
+        query expression giving one."""
+        return self.filter(project_id=project_id).values_list("pk", flat=True).first()
+
     def with_answers(self) -> AssessmentQuerySet:
         """The one way to load assessments for reading: each with its project, its answers
         (`assessment.answer_values`) and their notes (`assessment.note_values`), in three

@@ -178,9 +178,7 @@ def shown_by(link: ShareLink) -> Assessment | Milestone:
 def _current_assessment_id(link: ShareLink) -> int:
     """The newest assessment of the link's project (one query)."""
     project = Assessment.objects.filter(pk=link.assessment_id).values("project_id")
-    return (
-        Assessment.objects.filter(project_id=Subquery(project)).values_list("pk", flat=True).first()
-    )
+    return Assessment.objects.current_pk(Subquery(project))
 
 
 @transaction.atomic

@@ -27,7 +27,7 @@ from assessments.milestones import (
 )
 from assessments.models import Assessment, Milestone, SignOff
 from assessments.services import evaluate_assessment
-from assessments.views.reports import render_report_body, report_context, share_panel_context
+from assessments.views.reports import member_report_context, render_report_body
 
 PAGE = "assessments/milestone.html"
 
@@ -43,9 +43,7 @@ def milestone_create(request: HttpRequest, pk: int) -> HttpResponse:
         if request.htmx:
             context = {"assessment": assessment, "milestone_form": form}
             return render(request, f"{PAGE}#save_form", context, status=422)
-        context = report_context(assessment, mode="owner") | {"milestone_form": form}
-        if context["can_edit"]:
-            context |= share_panel_context(assessment)
+        context = member_report_context(assessment) | {"milestone_form": form}
         return render(request, "assessments/report.html", context, status=422)
     milestone = create_milestone(assessment, name=form.cleaned_data["name"], by=request.user)
     if request.htmx:
@@ -59,21 +57,13 @@ def milestone_create(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("milestone_detail", pk=milestone.pk)
 
 
-def _current_pk(milestone: Milestone) -> int | None:
-    return (
-        Assessment.objects.filter(project_id=milestone.assessment.project_id)
-        .values_list("pk", flat=True)
-        .first()
-    )
-
-
 def milestone_context(milestone: Milestone, **extra: Any) -> dict[str, Any]:
     """The milestone's read-only report (the report body of its own copy of the answers),
     with what is known about it: who saved it, whether the assessment still matches, its
     ADR status and responses."""
     evaluation = evaluate_assessment(milestone)
     assessment = milestone.assessment  # reached with the user's role (access.get_milestone)
-    current_pk = _current_pk(milestone)
+    current_pk = Assessment.objects.current_pk(milestone.assessment.project_id)
     sign_offs = list(milestone.sign_offs.all())
     context = {
         "milestone": milestone,
@@ -85,7 +75,7 @@ def milestone_context(milestone: Milestone, **extra: Any) -> dict[str, Any]:
         "matches": same_content(milestone, assessment),
         "is_owner": may(assessment, OWNER),
         "sign_offs": sign_offs,
-        "sign_off_counts": sign_off_counts(milestone),
+        "sign_off_counts": sign_off_counts(sign_offs),
         "superseded_by": superseded_by(milestone),
         "accept_form": MilestoneAcceptForm(),
     }

@@ -119,11 +119,7 @@ def share_panel_context(
         if milestones is None:
             milestones = list(assessment.milestones.all())
         share_form = ShareLinkForm(milestones=milestones)
-    current_pk = (
-        Assessment.objects.filter(project_id=assessment.project_id)
-        .values_list("pk", flat=True)
-        .first()
-    )
+    current_pk = Assessment.objects.current_pk(assessment.project_id)
     # A dismissed link is gone from the list (a revoked one stays, to be undone).
     links = [link for link in assessment.share_links.select_related("milestone") if link.is_listed]
     for link in links:
@@ -163,17 +159,31 @@ def render_report(request: HttpRequest, assessment: Assessment, mode: str) -> Ht
     return render(request, "assessments/report.html", report_context(assessment, mode))
 
 
-@login_required
-@require_safe
-def report(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = get_assessment(request.user, pk)
+def member_report_context(
+    assessment: Assessment,
+    *,
+    share_form: ShareLinkForm | None = None,
+    new_share_url: str | None = None,
+) -> dict[str, Any]:
+    """A member's whole report page (the report, and the forms that post from it show it
+    again when they are refused without JavaScript): the report, the share panel for
+    editors, the responses, re-assessing."""
     context = report_context(assessment, mode="owner")
     # Loaded once for the share form's choices and the sign-off section.
     milestones = list(assessment.milestones.prefetch_related("sign_offs"))
     if context["can_edit"]:
-        context |= share_panel_context(assessment, milestones=milestones)
+        context |= share_panel_context(
+            assessment, share_form=share_form, new_share_url=new_share_url, milestones=milestones
+        )
     context["sign_off_groups"] = sign_off_groups(assessment, milestones)
     context |= upgrade_context(assessment, context["evaluation"], context["reassessed_as"])
     if not context["can_edit"]:
         context["reassess_to"] = None  # a viewer reads; re-assessing is an editor's
-    return render(request, "assessments/report.html", context)
+    return context
+
+
+@login_required
+@require_safe
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = get_assessment(request.user, pk)
+    return render(request, "assessments/report.html", member_report_context(assessment))

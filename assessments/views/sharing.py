@@ -34,7 +34,7 @@ from assessments.sharing import (
     undo_window_text,
 )
 from assessments.views.memos import memo_response
-from assessments.views.reports import report_context, share_panel_context, sign_off_groups
+from assessments.views.reports import member_report_context, report_context, share_panel_context
 
 SHARED_HEADERS = {
     # No Referer leaves for another site, so the token in the URL stays here. Not
@@ -245,11 +245,10 @@ def share_create(request: HttpRequest, pk: int) -> HttpResponse:
         form = None
     else:
         status = 422
-    panel = share_panel_context(assessment, share_form=form, new_share_url=new_url)
     if request.htmx:
+        panel = share_panel_context(assessment, share_form=form, new_share_url=new_url)
         return render(request, "assessments/report.html#share_panel", panel, status=status)
-    context = report_context(assessment, mode="owner") | panel
-    context["sign_off_groups"] = sign_off_groups(assessment)
+    context = member_report_context(assessment, share_form=form, new_share_url=new_url)
     return render(request, "assessments/report.html", context, status=status)
 
 
