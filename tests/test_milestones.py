@@ -180,6 +180,17 @@ def test_a_too_long_name_is_refused_at_422_naming_the_field(team, htmx):
     assert not Milestone.objects.exists()
 
 
+def test_a_refused_milestone_without_javascript_shows_the_whole_report_page_again(team, milestone):
+    """The page shown again is the report page as it was: its responses and share panel."""
+    SignOff.objects.create(milestone=milestone, name="Cleo", decision="approve")
+    url = reverse("milestone_create", args=[team.assessment.pk])
+
+    page = signed_in(team.editor).post(url, {"name": "x" * 121}).content.decode()
+
+    assert 'id="sign-offs"' in page and "Cleo" in page
+    assert 'id="share"' in page
+
+
 def test_the_report_offers_editors_the_milestone_form_and_viewers_not(team):
     url = reverse("report", args=[team.assessment.pk])
     action = reverse("milestone_create", args=[team.assessment.pk])
